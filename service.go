@@ -1,0 +1,306 @@
+package phonebook
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/phonebook/phonebook/phone"
+)
+
+// Service holds every rule of DESIGN §2. Every API layer (the native API,
+// each dialect, the CLI) calls it; none talks to a store directly.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService returns a Service over store. now defaults to time.Now.
+func NewService(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+// Store returns the store the service runs on (for readiness checks).
+func (s *Service) Store() Store { return s.store }
+
+// timestamp is the service's clock, at the microsecond precision both
+// stores keep, so a value read back equals the value written.
+func (s *Service) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// --- tenants and keys: operator actions (CLI), no caller tenant ---
+
+// TenantInput creates a tenant. Zero values take the defaults.
+type TenantInput struct {
+	Slug                  string
+	DefaultRegion         string
+	MaxPhonesPerCustomer  int
+	MaxCustomersPerNumber int
+	StrictNumbers         bool
+}
+
+// CreateTenant creates a tenant with the default phone type registry.
+func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*Tenant, error) {
+	t := &Tenant{
+		Slug:                  strings.TrimSpace(in.Slug),
+		DefaultRegion:         strings.ToUpper(strings.TrimSpace(in.DefaultRegion)),
+		MaxPhonesPerCustomer:  in.MaxPhonesPerCustomer,
+		MaxCustomersPerNumber: in.MaxCustomersPerNumber,
+		StrictNumbers:         in.StrictNumbers,
+		CreatedAt:             s.timestamp(),
+	}
+	if t.DefaultRegion == "" {
+		t.DefaultRegion = DefaultRegion
+	}
+	if t.MaxPhonesPerCustomer == 0 {
+		t.MaxPhonesPerCustomer = DefaultMaxPhonesPerCustomer
+	}
+	if t.MaxCustomersPerNumber == 0 {
+		t.MaxCustomersPerNumber = DefaultMaxCustomersPerNumber
+	}
+	var errs ValidationErrors
+	if !slugPattern.MatchString(t.Slug) {
+		errs = append(errs, Errorf(ECodeValidation, "slug", "slug must be 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit"))
+	}
+	if !phone.ValidRegion(t.DefaultRegion) {
+		errs = append(errs, Errorf(ECodeValidation, "default_region", "unknown region %q", t.DefaultRegion))
+	}
+	if t.MaxPhonesPerCustomer < 1 || t.MaxPhonesPerCustomer > 10000 {
+		errs = append(errs, Errorf(ECodeValidation, "max_phones_per_customer", "must be between 1 and 10000"))
+	}
+	if t.MaxCustomersPerNumber < 1 || t.MaxCustomersPerNumber > 10000 {
+		errs = append(errs, Errorf(ECodeValidation, "max_customers_per_number", "must be between 1 and 10000"))
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	err := s.store.Write(ctx, func(tx Tx) error {
+		if err := tx.CreateTenant(ctx, t); err != nil {
+			return err
+		}
+		for _, name := range DefaultPhoneTypes {
+			if err := tx.CreatePhoneType(ctx, t.ID, &PhoneType{Name: name, BuiltIn: true, CreatedAt: t.CreatedAt}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Tenants lists every tenant.
+func (s *Service) Tenants(ctx context.Context) ([]*Tenant, error) {
+	var out []*Tenant
+	err := s.store.Read(ctx, func(tx Tx) (err error) {
+		out, err = tx.FindTenants(ctx)
+		return err
+	})
+	return out, err
+}
+
+// Tenant returns the tenant with this slug.
+func (s *Service) Tenant(ctx context.Context, slug string) (*Tenant, error) {
+	var t *Tenant
+	err := s.store.Read(ctx, func(tx Tx) (err error) {
+		t, err = tx.FindTenantBySlug(ctx, slug)
+		return err
+	})
+	return t, err
+}
+
+// KeyInput creates an API key.
+type KeyInput struct {
+	TenantSlug string
+	Name       string
+	Scopes     []string
+	// Secret, when set, becomes the key's secret instead of a random one
+	// (PHONEBOOK_BOOTSTRAP_KEY, for automation).
+	Secret string
+}
+
+// MinSecretLen is the shortest secret accepted from an operator.
+const MinSecretLen = 16
+
+// CreateAPIKey creates a key and returns it with its secret, which is shown
+// this once: only its hash is stored.
+func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, string, error) {
+	secret := in.Secret
+	if secret == "" {
+		secret = newSecret()
+	} else if len(secret) < MinSecretLen || len(secret) > 256 || !printable(secret) || strings.ContainsAny(secret, " ,") {
+		return nil, "", Errorf(ECodeValidation, "secret", "a given key must be %d to 256 printable characters without spaces or commas", MinSecretLen)
+	}
+	if len(in.Scopes) == 0 {
+		return nil, "", Errorf(ECodeValidation, "scopes", "at least one scope is required")
+	}
+	if _, err := ParseScopes(strings.Join(in.Scopes, ",")); err != nil {
+		return nil, "", err
+	}
+	name := strings.TrimSpace(in.Name)
+	if utf8.RuneCountInString(name) > 100 || !printable(name) {
+		return nil, "", Errorf(ECodeValidation, "name", "name must be printable and at most 100 characters")
+	}
+	k := &APIKey{Name: name, Scopes: in.Scopes, Prefix: secret[:8], CreatedAt: s.timestamp()}
+	err := s.store.Write(ctx, func(tx Tx) error {
+		t, err := tx.FindTenantBySlug(ctx, in.TenantSlug)
+		if err != nil {
+			return Errorf(ECodeNotFound, "tenant", "tenant %q not found", in.TenantSlug)
+		}
+		k.TenantID, k.TenantSlug = t.ID, t.Slug
+		return tx.CreateAPIKey(ctx, k, HashSecret(secret))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
+// APIKeys lists every key (never their secrets).
+func (s *Service) APIKeys(ctx context.Context) ([]*APIKey, error) {
+	var out []*APIKey
+	err := s.store.Read(ctx, func(tx Tx) (err error) {
+		out, err = tx.FindAPIKeys(ctx)
+		return err
+	})
+	return out, err
+}
+
+// RevokeAPIKey revokes key id; it stops authenticating at once.
+func (s *Service) RevokeAPIKey(ctx context.Context, id int64) error {
+	return s.store.Write(ctx, func(tx Tx) error {
+		return tx.RevokeAPIKey(ctx, id, s.timestamp())
+	})
+}
+
+// HashSecret is how key secrets are stored. Secrets are 256-bit random
+// values (or operator-chosen long strings), so a fast hash is enough: there
+// is nothing to brute-force that a slow hash would protect.
+func HashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+func newSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return "pb_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Authenticate returns the caller holding secret. Errors: unauthorized for
+// an unknown or revoked key.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*Auth, error) {
+	unauth := Errorf(ECodeUnauthorized, "", "missing or invalid API key")
+	if secret == "" || len(secret) > 512 {
+		return nil, unauth
+	}
+	hash := HashSecret(secret)
+	var a *Auth
+	err := s.store.Read(ctx, func(tx Tx) error {
+		k, err := tx.FindAPIKeyByHash(ctx, hash)
+		if err != nil {
+			return err
+		}
+		t, err := tx.FindTenantByID(ctx, k.TenantID)
+		if err != nil {
+			return err
+		}
+		a = &Auth{Tenant: t, Key: k}
+		return nil
+	})
+	if ErrorCode(err) == ECodeNotFound {
+		return nil, unauth
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Key.Revoked() {
+		return nil, unauth
+	}
+	return a, nil
+}
+
+// KeyMatches compares a presented secret with a stored hash in constant time.
+func KeyMatches(secret string, hash []byte) bool {
+	return subtle.ConstantTimeCompare(HashSecret(secret), hash) == 1
+}
+
+// Bootstrap makes a fresh store usable: when it holds no tenant, it creates
+// tenant "default" (region US, lenient numbers) and an admin key, whose
+// secret it returns (secret if given). created is false when the store
+// already had a tenant.
+func (s *Service) Bootstrap(ctx context.Context, secret string) (created bool, key *APIKey, keySecret string, err error) {
+	tenants, err := s.Tenants(ctx)
+	if err != nil {
+		return false, nil, "", err
+	}
+	if len(tenants) > 0 {
+		return false, nil, "", nil
+	}
+	if _, err := s.CreateTenant(ctx, TenantInput{Slug: DefaultTenantSlug}); err != nil {
+		if ErrorCode(err) == ECodeConflict { // another node bootstrapped first
+			return false, nil, "", nil
+		}
+		return false, nil, "", err
+	}
+	key, keySecret, err = s.CreateAPIKey(ctx, KeyInput{
+		TenantSlug: DefaultTenantSlug, Name: "bootstrap admin",
+		Scopes: []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeAdmin}, Secret: secret,
+	})
+	if err != nil {
+		return false, nil, "", err
+	}
+	return true, key, keySecret, nil
+}
+
+// --- calls made on behalf of an authenticated caller ---
+
+// caller returns the caller of ctx if it holds scope.
+func caller(ctx context.Context, scope string) (*Auth, error) {
+	a := AuthFromContext(ctx)
+	if a == nil || a.Tenant == nil {
+		return nil, Errorf(ECodeUnauthorized, "", "missing or invalid API key")
+	}
+	if a.Key != nil && !a.Key.HasScope(scope) {
+		return nil, Errorf(ECodeForbidden, "", "this key lacks the %s scope", scope)
+	}
+	return a, nil
+}
+
+// event builds an outbox event for a change made by a.
+func (s *Service) event(a *Auth, typ string, customerID, phoneID int64, before, after any) *Event {
+	e := &Event{
+		TenantID: a.Tenant.ID, Type: typ, CustomerID: customerID, PhoneID: phoneID,
+		Source: a.Source, OccurredAt: s.timestamp(),
+	}
+	if a.Key != nil {
+		e.KeyID, e.KeyName = a.Key.ID, a.Key.Name
+	}
+	if before != nil {
+		e.Before, _ = json.Marshal(before)
+	}
+	if after != nil {
+		e.After, _ = json.Marshal(after)
+	}
+	return e
+}
+
+// checkVersion enforces an If-Match precondition; 0 means none.
+func checkVersion(want, have int64) error {
+	if want != 0 && want != have {
+		return Errorf(ECodePrecondition, "", "the resource has changed (version %d, expected %d)", have, want)
+	}
+	return nil
+}

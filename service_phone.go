@@ -1,0 +1,793 @@
+package phonebook
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/phonebook/phonebook/phone"
+)
+
+// parse reads number for tenant t (rule 4: always through libphonenumber).
+// country overrides the tenant's default region. field names the input in
+// errors.
+func (s *Service) parse(t *Tenant, number, country, field string) (*phone.Number, error) {
+	number = strings.TrimSpace(number)
+	if number == "" {
+		return nil, Errorf(ECodeValidation, field, "%s is required", field)
+	}
+	if len(number) > MaxRawLen || !printable(number) {
+		return nil, Errorf(ECodeInvalidNumber, field, "%s is not a phone number", field)
+	}
+	if country == "" {
+		country = t.DefaultRegion
+	} else if !phone.ValidCountry(country) {
+		return nil, Errorf(ECodeValidation, "country_code", "unknown country or calling code %q", country)
+	}
+	n, err := phone.Parse(number, country)
+	if err != nil {
+		return nil, &Error{Code: ECodeInvalidNumber, Field: field, Message: field + " is not a phone number", Err: err}
+	}
+	if !n.Possible {
+		return nil, Errorf(ECodeInvalidNumber, field, "%s has the wrong length for a number of +%d", field, n.CountryCode)
+	}
+	if t.StrictNumbers && !n.Valid {
+		return nil, Errorf(ECodeInvalidNumber, field, "%s is not a valid number (this tenant accepts only valid numbers)", field)
+	}
+	return n, nil
+}
+
+// NormalizeNumber returns the E.164 form of number as the caller's tenant
+// reads it (for lookups and filters).
+func (s *Service) NormalizeNumber(ctx context.Context, number, country string) (*phone.Number, error) {
+	a, err := caller(ctx, ScopeCustomersRead)
+	if err != nil {
+		return nil, err
+	}
+	return s.parse(a.Tenant, number, country, "number")
+}
+
+func validExtension(ext string) error {
+	if utf8.RuneCountInString(ext) > MaxExtensionLen {
+		return Errorf(ECodeValidation, "extension", "extension is longer than %d characters", MaxExtensionLen)
+	}
+	for _, r := range ext {
+		if r < '0' || r > '9' {
+			return Errorf(ECodeValidation, "extension", "extension must be digits only")
+		}
+	}
+	return nil
+}
+
+// setNumber reads number into p. An explicit extension wins over one
+// written inside the number.
+func (s *Service) setNumber(t *Tenant, p *Phone, number, country, ext string) error {
+	n, err := s.parse(t, number, country, "number")
+	if err != nil {
+		return err
+	}
+	ext = strings.TrimSpace(ext)
+	if ext == "" {
+		ext = n.Extension
+	}
+	if err := validExtension(ext); err != nil {
+		return err
+	}
+	p.Raw = strings.TrimSpace(number)
+	p.E164, p.CountryCode, p.NationalNumber = n.E164, n.CountryCode, n.NationalNumber
+	p.National, p.International, p.Region = n.National, n.International, n.Region
+	p.LineType, p.Valid, p.Extension = n.LineType, n.Valid, ext
+	return nil
+}
+
+// applyLineKind lets a client's declared line kind fill what libphonenumber
+// could not tell.
+func applyLineKind(p *Phone, kind string) {
+	if p.LineType != "fixed_line_or_mobile" && p.LineType != "unknown" {
+		return
+	}
+	switch kind {
+	case LineMobile:
+		p.LineType = "mobile"
+	case LineLandline:
+		p.LineType = "fixed_line"
+	}
+}
+
+// phoneFields validates the free-form fields shared by create and update.
+type phoneFields struct {
+	Type, Label, Notes, Status, LineKind, ConsentType, ConsentSource *string
+}
+
+func (f phoneFields) validate() error {
+	var errs ValidationErrors
+	if f.Type != nil {
+		*f.Type = NormalizeTypeName(*f.Type)
+		if *f.Type == "" {
+			errs = append(errs, Errorf(ECodeValidation, "type", "type must not be empty"))
+		} else if utf8.RuneCountInString(*f.Type) > MaxPhoneTypeLen || !printable(*f.Type) {
+			errs = append(errs, Errorf(ECodeTypeUnknown, "type", "unknown phone type"))
+		}
+	}
+	if f.Label != nil {
+		*f.Label = strings.TrimSpace(*f.Label)
+		if utf8.RuneCountInString(*f.Label) > MaxLabelLen || !printable(*f.Label) {
+			errs = append(errs, Errorf(ECodeValidation, "label", "label must be printable and at most %d characters", MaxLabelLen))
+		}
+	}
+	if f.Notes != nil {
+		if utf8.RuneCountInString(*f.Notes) > MaxNotesLen || !utf8.ValidString(*f.Notes) || strings.ContainsRune(*f.Notes, 0) {
+			errs = append(errs, Errorf(ECodeValidation, "notes", "notes must be at most %d characters", MaxNotesLen))
+		}
+	}
+	if f.Status != nil && *f.Status != StatusActive && *f.Status != StatusInactive {
+		errs = append(errs, Errorf(ECodeValidation, "status", "status must be active or inactive"))
+	}
+	if f.LineKind != nil {
+		switch *f.LineKind {
+		case "", LineMobile, LineLandline, LineUnknown:
+		default:
+			errs = append(errs, Errorf(ECodeValidation, "line_kind", "line kind must be mobile, landline or unknown"))
+		}
+	}
+	if f.ConsentType != nil {
+		switch *f.ConsentType {
+		case ConsentNone, ConsentWritten, ConsentExpress, ConsentStop:
+		default:
+			errs = append(errs, Errorf(ECodeValidation, "consent.type", "consent type must be written, express, stop or none"))
+		}
+	}
+	if f.ConsentSource != nil {
+		if utf8.RuneCountInString(*f.ConsentSource) > MaxConsentSourceLen || !printable(*f.ConsentSource) {
+			errs = append(errs, Errorf(ECodeValidation, "consent.source", "consent source must be printable and at most %d characters", MaxConsentSourceLen))
+		}
+	}
+	return errs.orNil()
+}
+
+// newPhone validates in and builds the phone it describes for customer c.
+func (s *Service) newPhone(t *Tenant, in PhoneInput) (*Phone, error) {
+	if in.Type == "" {
+		in.Type = "other"
+	}
+	if in.Status == "" {
+		in.Status = StatusActive
+	}
+	if in.ConsentType == "" {
+		in.ConsentType = ConsentNone
+	}
+	var errs ValidationErrors
+	p := &Phone{TenantID: t.ID}
+	if err := s.setNumber(t, p, in.Number, in.Country, in.Extension); err != nil {
+		errs = append(errs, FieldErrors(err)...)
+	}
+	f := phoneFields{&in.Type, &in.Label, &in.Notes, &in.Status, &in.LineKind, &in.ConsentType, &in.ConsentSource}
+	if err := f.validate(); err != nil {
+		errs = append(errs, FieldErrors(err)...)
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	now := s.timestamp()
+	p.Type, p.Label, p.Notes, p.Status = in.Type, in.Label, in.Notes, in.Status
+	p.IsPrimary = in.IsPrimary
+	p.Consent = Consent{Type: in.ConsentType, Source: in.ConsentSource}
+	if in.ConsentType != ConsentNone || in.ConsentSource != "" {
+		p.Consent.UpdatedAt = &now
+	}
+	applyLineKind(p, in.LineKind)
+	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+	return p, nil
+}
+
+// AddPhone adds a phone to a customer of the caller's tenant, holding rules
+// 1-3: the first phone (or one asked to be) is the primary, a number is
+// held once per customer, and both limits.
+func (s *Service) AddPhone(ctx context.Context, ref CustomerRef, in PhoneInput) (*Phone, error) {
+	a, err := caller(ctx, ScopeCustomersWrite)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.newPhone(a.Tenant, in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Write(ctx, func(tx Tx) error {
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
+		if err != nil {
+			return err
+		}
+		q := *p // fn may run again: start from the validated phone each time
+		if err := s.insertPhone(ctx, tx, a, c, &q); err != nil {
+			return err
+		}
+		*p = q
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// insertPhone adds p to the locked customer c inside tx.
+func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, p *Phone) error {
+	t := a.Tenant
+	phones, err := tx.FindPhones(ctx, t.ID, c.ID)
+	if err != nil {
+		return err
+	}
+	holds := false
+	for _, o := range phones {
+		if o.E164 == p.E164 {
+			holds = true
+			if o.Extension == p.Extension {
+				return Errorf(ECodePhoneDuplicate, "number", "the customer already has this phone number")
+			}
+		}
+	}
+	if len(phones) >= t.MaxPhonesPerCustomer {
+		return Errorf(ECodePhoneLimit, "number", "the customer already has %d phones, the most allowed", t.MaxPhonesPerCustomer)
+	}
+	if !holds {
+		n, err := tx.LockNumber(ctx, t.ID, p.E164, c.ID)
+		if err != nil {
+			return err
+		}
+		if n >= t.MaxCustomersPerNumber {
+			return Errorf(ECodeNumberLimit, "number", "this number is already held by %d customers, the most allowed", t.MaxCustomersPerNumber)
+		}
+	}
+	p.CustomerID = c.ID
+	var demoted *Phone
+	if len(phones) == 0 {
+		p.IsPrimary = true
+	} else if p.IsPrimary {
+		if demoted, err = s.demote(ctx, tx, a, phones); err != nil {
+			return err
+		}
+	}
+	if err := tx.CreatePhone(ctx, p); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, s.event(a, EventPhoneCreated, c.ID, p.ID, nil, p)); err != nil {
+		return err
+	}
+	if demoted != nil {
+		if err := s.primaryMoved(ctx, tx, a, c.ID, demoted, p); err != nil {
+			return err
+		}
+	}
+	return s.touch(ctx, tx, c)
+}
+
+// demote clears the primary flag of the current primary among phones and
+// returns it (nil if none).
+func (s *Service) demote(ctx context.Context, tx Tx, a *Auth, phones []*Phone) (*Phone, error) {
+	for _, o := range phones {
+		if !o.IsPrimary {
+			continue
+		}
+		before := *o
+		o.IsPrimary = false
+		o.Version++
+		o.UpdatedAt = s.timestamp()
+		if err := tx.UpdatePhone(ctx, o); err != nil {
+			return nil, err
+		}
+		if err := tx.AddEvent(ctx, s.event(a, EventPhoneUpdated, o.CustomerID, o.ID, &before, o)); err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
+	return nil, nil
+}
+
+// promote makes p the primary (it must not be one) and records it.
+func (s *Service) promote(ctx context.Context, tx Tx, a *Auth, p *Phone) error {
+	before := *p
+	p.IsPrimary = true
+	p.Version++
+	p.UpdatedAt = s.timestamp()
+	if err := tx.UpdatePhone(ctx, p); err != nil {
+		return err
+	}
+	return tx.AddEvent(ctx, s.event(a, EventPhoneUpdated, p.CustomerID, p.ID, &before, p))
+}
+
+type primaryChange struct {
+	PreviousPhoneID int64 `json:"previous_phone_id,omitempty"`
+	PrimaryPhoneID  int64 `json:"primary_phone_id,omitempty"`
+}
+
+func (s *Service) primaryMoved(ctx context.Context, tx Tx, a *Auth, customerID int64, from, to *Phone) error {
+	var b, af primaryChange
+	var subject int64
+	if from != nil {
+		b.PrimaryPhoneID = from.ID
+		af.PreviousPhoneID = from.ID
+	}
+	if to != nil {
+		af.PrimaryPhoneID = to.ID
+		subject = to.ID
+	}
+	return tx.AddEvent(ctx, s.event(a, EventPrimaryChanged, customerID, subject, b, af))
+}
+
+// touch bumps the customer's version: its representation includes its
+// phones, so its ETag must change when they do.
+func (s *Service) touch(ctx context.Context, tx Tx, c *Customer) error {
+	c.Version++
+	c.UpdatedAt = s.timestamp()
+	return tx.UpdateCustomer(ctx, c)
+}
+
+// FindPhones lists a customer's phones, oldest first.
+func (s *Service) FindPhones(ctx context.Context, ref CustomerRef) ([]*Phone, error) {
+	c, err := s.FindCustomer(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return c.Phones, nil
+}
+
+// FindPhone returns one phone of a customer. pref is its id or uuid.
+func (s *Service) FindPhone(ctx context.Context, ref, pref CustomerRef) (*Phone, error) {
+	a, err := caller(ctx, ScopeCustomersRead)
+	if err != nil {
+		return nil, err
+	}
+	var p *Phone
+	err = s.store.Read(ctx, func(tx Tx) error {
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, false)
+		if err != nil {
+			return err
+		}
+		p, err = tx.FindPhone(ctx, a.Tenant.ID, c.ID, pref)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// UpdatePhone changes a phone. ifVersion, when not 0, must be the phone's
+// current version.
+func (s *Service) UpdatePhone(ctx context.Context, ref, pref CustomerRef, upd PhoneUpdate, ifVersion int64) (*Phone, error) {
+	a, err := caller(ctx, ScopeCustomersWrite)
+	if err != nil {
+		return nil, err
+	}
+	f := phoneFields{upd.Type, upd.Label, upd.Notes, upd.Status, upd.LineKind, upd.ConsentType, upd.ConsentSource}
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	var out *Phone
+	err = s.store.Write(ctx, func(tx Tx) error {
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
+		if err != nil {
+			return err
+		}
+		p, err := tx.FindPhone(ctx, a.Tenant.ID, c.ID, pref)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(ifVersion, p.Version); err != nil {
+			return err
+		}
+		if err := s.applyPhoneUpdate(ctx, tx, a, c, p, upd); err != nil {
+			return err
+		}
+		out = p
+		return s.touch(ctx, tx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// applyPhoneUpdate changes p (of the locked customer c) as upd says and
+// writes it with its events.
+func (s *Service) applyPhoneUpdate(ctx context.Context, tx Tx, a *Auth, c *Customer, p *Phone, upd PhoneUpdate) error {
+	before := *p
+	if upd.Number != nil || upd.Country != nil || upd.Extension != nil {
+		number, country, ext := p.Raw, "", p.Extension
+		if upd.Number != nil {
+			number = *upd.Number
+			if upd.Extension == nil {
+				ext = "" // a new number brings its own extension, if any
+			}
+		}
+		if upd.Country != nil {
+			country = *upd.Country
+		} else if upd.Number == nil && !strings.HasPrefix(strings.TrimSpace(number), "+") {
+			country = "+" + strconv.Itoa(p.CountryCode) // keep reading the stored number as it was read
+		}
+		if upd.Extension != nil {
+			ext = *upd.Extension
+		}
+		if err := s.setNumber(a.Tenant, p, number, country, ext); err != nil {
+			return err
+		}
+		if p.E164 != before.E164 {
+			phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+			if err != nil {
+				return err
+			}
+			holds := false
+			for _, o := range phones {
+				if o.ID != p.ID && o.E164 == p.E164 {
+					holds = true
+				}
+			}
+			if !holds {
+				n, err := tx.LockNumber(ctx, a.Tenant.ID, p.E164, c.ID)
+				if err != nil {
+					return err
+				}
+				if n >= a.Tenant.MaxCustomersPerNumber {
+					return Errorf(ECodeNumberLimit, "number", "this number is already held by %d customers, the most allowed", a.Tenant.MaxCustomersPerNumber)
+				}
+			}
+		}
+	}
+	if upd.Type != nil {
+		p.Type = *upd.Type
+	}
+	if upd.Label != nil {
+		p.Label = *upd.Label
+	}
+	if upd.Notes != nil {
+		p.Notes = *upd.Notes
+	}
+	if upd.Status != nil {
+		p.Status = *upd.Status
+	}
+	if upd.LineKind != nil {
+		applyLineKind(p, *upd.LineKind)
+	}
+	consentChanged := false
+	if upd.ConsentType != nil && *upd.ConsentType != p.Consent.Type {
+		p.Consent.Type = *upd.ConsentType
+		consentChanged = true
+	}
+	if upd.ConsentSource != nil && *upd.ConsentSource != p.Consent.Source {
+		p.Consent.Source = *upd.ConsentSource
+		consentChanged = true
+	}
+	now := s.timestamp()
+	if consentChanged {
+		p.Consent.UpdatedAt = &now
+	}
+	var from, to *Phone
+	written := false
+	if upd.IsPrimary != nil && *upd.IsPrimary != p.IsPrimary {
+		phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		if *upd.IsPrimary {
+			if from, err = s.demote(ctx, tx, a, phones); err != nil {
+				return err
+			}
+			p.IsPrimary, to = true, p
+		} else {
+			// Rule 1: a customer with phones has exactly one primary. Giving
+			// up the flag hands it to the oldest other phone; the only phone
+			// stays primary.
+			for _, o := range phones {
+				if o.ID != p.ID {
+					p.IsPrimary = false
+					p.Version++
+					p.UpdatedAt = now
+					if err := tx.UpdatePhone(ctx, p); err != nil {
+						return err
+					}
+					written = true
+					if err := s.promote(ctx, tx, a, o); err != nil {
+						return err
+					}
+					from, to = p, o
+					break
+				}
+			}
+		}
+	}
+	if !written {
+		p.Version++
+		p.UpdatedAt = now
+		if err := tx.UpdatePhone(ctx, p); err != nil {
+			return err
+		}
+	}
+	if err := tx.AddEvent(ctx, s.event(a, EventPhoneUpdated, c.ID, p.ID, &before, p)); err != nil {
+		return err
+	}
+	if consentChanged {
+		if err := tx.AddEvent(ctx, s.event(a, EventConsentChanged, c.ID, p.ID, before.Consent, p.Consent)); err != nil {
+			return err
+		}
+	}
+	if to != nil {
+		return s.primaryMoved(ctx, tx, a, c.ID, from, to)
+	}
+	return nil
+}
+
+// DeletePhone deletes a phone; when it was the primary, the oldest
+// remaining phone becomes the primary (rule 1).
+func (s *Service) DeletePhone(ctx context.Context, ref, pref CustomerRef, ifVersion int64) error {
+	a, err := caller(ctx, ScopeCustomersWrite)
+	if err != nil {
+		return err
+	}
+	return s.store.Write(ctx, func(tx Tx) error {
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
+		if err != nil {
+			return err
+		}
+		p, err := tx.FindPhone(ctx, a.Tenant.ID, c.ID, pref)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(ifVersion, p.Version); err != nil {
+			return err
+		}
+		if err := tx.DeletePhone(ctx, a.Tenant.ID, p.ID); err != nil {
+			return err
+		}
+		if err := tx.AddEvent(ctx, s.event(a, EventPhoneDeleted, c.ID, p.ID, p, nil)); err != nil {
+			return err
+		}
+		if p.IsPrimary {
+			rest, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				if err := s.promote(ctx, tx, a, rest[0]); err != nil {
+					return err
+				}
+				if err := s.primaryMoved(ctx, tx, a, c.ID, p, rest[0]); err != nil {
+					return err
+				}
+			}
+		}
+		return s.touch(ctx, tx, c)
+	})
+}
+
+// UpsertResult is the outcome of one record of an upsert.
+type UpsertResult struct {
+	Phone   *Phone
+	Created bool
+	Err     error
+}
+
+// UpsertItem is one record of a batch: a customer and the phone it should
+// have, matched on number + extension.
+type UpsertItem struct {
+	Customer CustomerRef
+	Phone    PhoneInput
+}
+
+// UpsertPhones creates or updates phones, each record on its own: a bad
+// record fails alone and the others are stored. Results are in input order.
+// The whole batch is one transaction, with a savepoint per record, so it
+// costs one durable commit.
+func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]UpsertResult, error) {
+	a, err := caller(ctx, ScopeCustomersWrite)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]UpsertResult, len(items))
+	parsed := make([]*Phone, len(items))
+	for i, it := range items {
+		parsed[i], results[i].Err = s.newPhone(a.Tenant, it.Phone)
+	}
+	err = s.store.Write(ctx, func(tx Tx) error {
+		customers := map[CustomerRef]*Customer{}
+		byID := map[int64]*Customer{} // one copy per customer, however it was named
+		for i, it := range items {
+			if parsed[i] == nil {
+				continue
+			}
+			results[i] = UpsertResult{}
+			var out *Phone
+			var created bool
+			err := tx.Savepoint(ctx, func() error {
+				c := customers[it.Customer]
+				if c == nil {
+					var err error
+					if c, err = tx.FindCustomer(ctx, a.Tenant.ID, it.Customer, true); err != nil {
+						return err
+					}
+					if known := byID[c.ID]; known != nil {
+						c = known
+					}
+					byID[c.ID] = c
+					customers[it.Customer] = c
+				}
+				snapshot := *c
+				var err error
+				out, created, err = s.upsertOne(ctx, tx, a, c, parsed[i], it.Phone)
+				if err != nil {
+					*c = snapshot // the savepoint undid the customer's touch too
+				}
+				return err
+			})
+			if err != nil {
+				if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
+					return err // the transaction itself failed: retry or give up whole
+				}
+				results[i].Err = err
+				continue
+			}
+			results[i].Phone, results[i].Created, results[i].Err = out, created, nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// UpsertPhone creates or updates one phone of a customer, matched on number
+// and extension.
+func (s *Service) UpsertPhone(ctx context.Context, ref CustomerRef, in PhoneInput) (*Phone, bool, error) {
+	res, err := s.UpsertPhones(ctx, []UpsertItem{{Customer: ref, Phone: in}})
+	if err != nil {
+		return nil, false, err
+	}
+	return res[0].Phone, res[0].Created, res[0].Err
+}
+
+func (s *Service) upsertOne(ctx context.Context, tx Tx, a *Auth, c *Customer, parsed *Phone, in PhoneInput) (*Phone, bool, error) {
+	phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, o := range phones {
+		if o.E164 != parsed.E164 || o.Extension != parsed.Extension {
+			continue
+		}
+		upd := PhoneUpdate{}
+		if strings.TrimSpace(in.Number) != o.Raw {
+			upd.Number, upd.Extension = &parsed.Raw, &parsed.Extension
+		}
+		if in.Type != "" {
+			upd.Type = &parsed.Type
+		}
+		if in.Label != "" {
+			upd.Label = &parsed.Label
+		}
+		if in.Notes != "" {
+			upd.Notes = &parsed.Notes
+		}
+		if in.Status != "" {
+			upd.Status = &parsed.Status
+		}
+		if in.IsPrimary {
+			upd.IsPrimary = &in.IsPrimary
+		}
+		if in.LineKind != "" {
+			upd.LineKind = &in.LineKind
+		}
+		if in.ConsentType != "" {
+			upd.ConsentType = &parsed.Consent.Type
+		}
+		if in.ConsentSource != "" {
+			upd.ConsentSource = &parsed.Consent.Source
+		}
+		if upd == (PhoneUpdate{}) {
+			return o, false, nil // nothing to change: no write, no event
+		}
+		if upd.Number != nil {
+			country := in.Country
+			upd.Country = &country
+		}
+		if err := s.applyPhoneUpdate(ctx, tx, a, c, o, upd); err != nil {
+			return nil, false, err
+		}
+		return o, false, s.touch(ctx, tx, c)
+	}
+	p := *parsed
+	if err := s.insertPhone(ctx, tx, a, c, &p); err != nil {
+		return nil, false, err
+	}
+	return &p, true, nil
+}
+
+// LookupNumber finds every phone of the caller's tenant holding number, in
+// any format, with its customer.
+func (s *Service) LookupNumber(ctx context.Context, number, country string) ([]*PhoneMatch, error) {
+	a, err := caller(ctx, ScopeCustomersRead)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.parse(a.Tenant, number, country, "number")
+	if err != nil {
+		return nil, err
+	}
+	var out []*PhoneMatch
+	err = s.store.Read(ctx, func(tx Tx) error {
+		phones, err := tx.FindPhonesByNumber(ctx, a.Tenant.ID, n.E164)
+		if err != nil {
+			return err
+		}
+		customers := map[int64]*Customer{}
+		for _, p := range phones {
+			c := customers[p.CustomerID]
+			if c == nil {
+				if c, err = tx.FindCustomer(ctx, a.Tenant.ID, CustomerRef{ID: p.CustomerID}, false); err != nil {
+					return err
+				}
+				customers[p.CustomerID] = c
+			}
+			out = append(out, &PhoneMatch{Phone: p, Customer: c})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// --- phone type registry ---
+
+// PhoneTypes lists the caller's phone type registry.
+func (s *Service) PhoneTypes(ctx context.Context) ([]*PhoneType, error) {
+	a, err := caller(ctx, ScopeCustomersRead)
+	if err != nil {
+		return nil, err
+	}
+	var out []*PhoneType
+	err = s.store.Read(ctx, func(tx Tx) (err error) {
+		out, err = tx.FindPhoneTypes(ctx, a.Tenant.ID)
+		return err
+	})
+	return out, err
+}
+
+// CreatePhoneType adds a type to the caller's registry (admin scope).
+func (s *Service) CreatePhoneType(ctx context.Context, name string) (*PhoneType, error) {
+	a, err := caller(ctx, ScopeAdmin)
+	if err != nil {
+		return nil, err
+	}
+	pt := &PhoneType{Name: NormalizeTypeName(name), CreatedAt: s.timestamp()}
+	if err := validatePhoneType(pt.Name); err != nil {
+		return nil, err
+	}
+	err = s.store.Write(ctx, func(tx Tx) error {
+		return tx.CreatePhoneType(ctx, a.Tenant.ID, pt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pt, nil
+}
+
+// DeletePhoneType removes a type no phone uses (admin scope).
+func (s *Service) DeletePhoneType(ctx context.Context, name string) error {
+	a, err := caller(ctx, ScopeAdmin)
+	if err != nil {
+		return err
+	}
+	name = NormalizeTypeName(name)
+	return s.store.Write(ctx, func(tx Tx) error {
+		return tx.DeletePhoneType(ctx, a.Tenant.ID, name)
+	})
+}
+
+// IsCode reports whether err is a domain error with code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}

@@ -1,0 +1,135 @@
+package phonebook
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store keeps phonebook's data. It is implemented by store/sqlite and
+// store/postgres and checked by one conformance suite, store/storetest.
+//
+// The rules of DESIGN §2 are written once, in Service, as sequences of Tx
+// calls; a Store only has to run each sequence atomically and hold the
+// constraints (unique primary, unique number+extension, known type).
+type Store interface {
+	// Write runs fn in one read-write transaction and commits it when fn
+	// returns nil. A store may run fn more than once when the database asks
+	// for a retry (serialization failure, deadlock), so fn must not keep
+	// state across calls. Returns fn's error, or ECodeUnavailable when the
+	// database cannot be reached.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn in a read-only transaction (one consistent snapshot).
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Ping reports whether the database answers (readiness).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is one transaction of a Store. Every method taking a tenantID reads
+// and writes only that tenant's rows: another tenant's row is not_found.
+// Methods never return a nil result with a nil error.
+type Tx interface {
+	// CreateTenant inserts t and sets its ID. Errors: conflict (slug taken).
+	CreateTenant(ctx context.Context, t *Tenant) error
+	// FindTenantByID errors: not_found.
+	FindTenantByID(ctx context.Context, id int64) (*Tenant, error)
+	// FindTenantBySlug errors: not_found.
+	FindTenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+	// FindTenants lists every tenant by id.
+	FindTenants(ctx context.Context) ([]*Tenant, error)
+
+	// CreateAPIKey inserts k with the hash of its secret and sets its ID.
+	// Errors: conflict (the same secret exists).
+	CreateAPIKey(ctx context.Context, k *APIKey, hash []byte) error
+	// FindAPIKeyByHash returns the key whose secret hashes to hash, revoked
+	// or not. Errors: not_found.
+	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// FindAPIKeys lists every key of every tenant by id, with TenantSlug.
+	FindAPIKeys(ctx context.Context) ([]*APIKey, error)
+	// RevokeAPIKey marks key id revoked at at. Errors: not_found.
+	RevokeAPIKey(ctx context.Context, id int64, at time.Time) error
+
+	// CreatePhoneType adds a type to the tenant's registry. Errors: conflict.
+	CreatePhoneType(ctx context.Context, tenantID int64, pt *PhoneType) error
+	// FindPhoneTypes lists the tenant's registry by name.
+	FindPhoneTypes(ctx context.Context, tenantID int64) ([]*PhoneType, error)
+	// DeletePhoneType errors: not_found, type_in_use.
+	DeletePhoneType(ctx context.Context, tenantID int64, name string) error
+
+	// CreateCustomer inserts c and sets ID and UUID. Errors: conflict
+	// (external_id taken in the tenant).
+	CreateCustomer(ctx context.Context, c *Customer) error
+	// FindCustomer returns the customer (without phones). forUpdate locks
+	// its row until the transaction ends, so writers of one customer
+	// serialize. Errors: not_found.
+	FindCustomer(ctx context.Context, tenantID int64, ref CustomerRef, forUpdate bool) (*Customer, error)
+	// FindCustomers returns up to f.Limit customers matching f, in f.Sort
+	// order, after f.After.
+	FindCustomers(ctx context.Context, tenantID int64, f CustomerFilter) ([]*Customer, error)
+	// UpdateCustomer writes every field of c (found before in this
+	// transaction). Errors: not_found, conflict (external_id taken).
+	UpdateCustomer(ctx context.Context, c *Customer) error
+	// DeleteCustomer deletes the customer and its phones. Errors: not_found.
+	DeleteCustomer(ctx context.Context, tenantID, id int64) error
+
+	// FindPhones returns the phones of the given customers, ordered by
+	// customer, then creation (oldest first).
+	FindPhones(ctx context.Context, tenantID int64, customerIDs ...int64) ([]*Phone, error)
+	// FindPhone returns one phone of the customer. Errors: not_found.
+	FindPhone(ctx context.Context, tenantID, customerID int64, ref CustomerRef) (*Phone, error)
+	// FindPhonesByNumber returns every phone of the tenant with this E.164
+	// number, oldest first.
+	FindPhonesByNumber(ctx context.Context, tenantID int64, e164 string) ([]*Phone, error)
+	// LockNumber serializes writers of one number in a tenant and returns
+	// how many customers other than exceptCustomerID hold it.
+	LockNumber(ctx context.Context, tenantID int64, e164 string, exceptCustomerID int64) (int, error)
+	// CreatePhone inserts p and sets ID and UUID. Errors: phone_duplicate
+	// (number+extension already on the customer), type_unknown, conflict
+	// (a second primary).
+	CreatePhone(ctx context.Context, p *Phone) error
+	// UpdatePhone writes every field of p. Errors: not_found,
+	// phone_duplicate, type_unknown, conflict.
+	UpdatePhone(ctx context.Context, p *Phone) error
+	// DeletePhone errors: not_found.
+	DeletePhone(ctx context.Context, tenantID, id int64) error
+
+	// Savepoint runs fn inside a savepoint: when fn fails, its writes are
+	// undone and the transaction goes on (one record of a batch).
+	Savepoint(ctx context.Context, fn func() error) error
+
+	// AddEvent appends e to the outbox and sets its ID and Seq.
+	AddEvent(ctx context.Context, e *Event) error
+	// FindEvents returns the tenant's events after seq, oldest first.
+	FindEvents(ctx context.Context, tenantID int64, afterSeq int64, limit int) ([]*Event, error)
+}
+
+// Event types written to the outbox.
+const (
+	EventCustomerCreated = "customer.created"
+	EventCustomerUpdated = "customer.updated"
+	EventCustomerDeleted = "customer.deleted"
+	EventPhoneCreated    = "phone.created"
+	EventPhoneUpdated    = "phone.updated"
+	EventPhoneDeleted    = "phone.deleted"
+	EventPrimaryChanged  = "phone.primary_changed"
+	EventConsentChanged  = "phone.consent_changed"
+)
+
+// Event is one change, written to the outbox in the transaction that made
+// it (rule 6) and delivered later to webhooks and NATS.
+type Event struct {
+	ID         string          `json:"id"` // uuid, stable for de-duplication
+	Seq        int64           `json:"seq"`
+	TenantID   int64           `json:"tenant_id"`
+	Type       string          `json:"type"`
+	CustomerID int64           `json:"customer_id,omitempty"`
+	PhoneID    int64           `json:"phone_id,omitempty"`
+	KeyID      int64           `json:"key_id,omitempty"`
+	KeyName    string          `json:"key_name,omitempty"`
+	Source     string          `json:"source,omitempty"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	Before     json.RawMessage `json:"before,omitempty"`
+	After      json.RawMessage `json:"after,omitempty"`
+}

@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/phonebook/phonebook"
+)
+
+func (t *tx) CreateAPIKey(ctx context.Context, k *phonebook.APIKey, hash []byte) error {
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt)).Scan(&k.ID)
+	if kind, _ := constraint(err); kind == "unique" {
+		return phonebook.Errorf(phonebook.ECodeConflict, "secret", "a key with this secret already exists")
+	}
+	return storeErr("create key", err)
+}
+
+const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug`
+
+func scanKey(row interface{ Scan(...any) error }) (*phonebook.APIKey, error) {
+	var k phonebook.APIKey
+	var scopes string
+	var created int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.TenantSlug); err != nil {
+		return nil, err
+	}
+	k.Scopes = strings.Split(scopes, ",")
+	k.CreatedAt = fromMicros(created)
+	k.RevokedAt = fromNullMicros(revoked)
+	return &k, nil
+}
+
+func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*phonebook.APIKey, error) {
+	k, err := scanKey(t.tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("key")
+	}
+	if err != nil {
+		return nil, storeErr("find key", err)
+	}
+	return k, nil
+}
+
+func (t *tx) FindAPIKeys(ctx context.Context) ([]*phonebook.APIKey, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN tenants t ON t.id = k.tenant_id ORDER BY k.id`)
+	if err != nil {
+		return nil, storeErr("find keys", err)
+	}
+	defer rows.Close()
+	out := []*phonebook.APIKey{}
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, storeErr("scan key", err)
+		}
+		out = append(out, k)
+	}
+	return out, storeErr("find keys", rows.Err())
+}
+
+func (t *tx) RevokeAPIKey(ctx context.Context, id int64, at time.Time) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, micros(at), id)
+	if err != nil {
+		return storeErr("revoke key", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("key")
+	}
+	return nil
+}

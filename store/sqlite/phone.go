@@ -1,0 +1,155 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/phonebook/phonebook"
+)
+
+const phoneColumns = `id, uuid, tenant_id, customer_id, raw, e164, country_code, national_number, national, international,
+	region, line_type, valid, extension, type, label, is_primary, notes, status,
+	consent_type, consent_source, consent_updated_at, created_at, updated_at, version`
+
+func scanPhone(row interface{ Scan(...any) error }) (*phonebook.Phone, error) {
+	var p phonebook.Phone
+	var consentAt sql.NullInt64
+	var created, updated int64
+	err := row.Scan(&p.ID, &p.UUID, &p.TenantID, &p.CustomerID, &p.Raw, &p.E164, &p.CountryCode, &p.NationalNumber,
+		&p.National, &p.International, &p.Region, &p.LineType, &p.Valid, &p.Extension, &p.Type, &p.Label,
+		&p.IsPrimary, &p.Notes, &p.Status, &p.Consent.Type, &p.Consent.Source, &consentAt, &created, &updated, &p.Version)
+	if err != nil {
+		return nil, err
+	}
+	p.Consent.UpdatedAt = fromNullMicros(consentAt)
+	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &p, nil
+}
+
+func (t *tx) queryPhones(ctx context.Context, query string, args ...any) ([]*phonebook.Phone, error) {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, storeErr("find phones", err)
+	}
+	defer rows.Close()
+	out := []*phonebook.Phone{}
+	for rows.Next() {
+		p, err := scanPhone(rows)
+		if err != nil {
+			return nil, storeErr("scan phone", err)
+		}
+		out = append(out, p)
+	}
+	return out, storeErr("find phones", rows.Err())
+}
+
+func (t *tx) FindPhones(ctx context.Context, tenantID int64, customerIDs ...int64) ([]*phonebook.Phone, error) {
+	if len(customerIDs) == 0 {
+		return []*phonebook.Phone{}, nil
+	}
+	args := make([]any, 0, len(customerIDs)+1)
+	args = append(args, tenantID)
+	for _, id := range customerIDs {
+		args = append(args, id)
+	}
+	in := strings.Repeat("?,", len(customerIDs))
+	return t.queryPhones(ctx, `SELECT `+phoneColumns+` FROM phones WHERE tenant_id = ? AND customer_id IN (`+in[:len(in)-1]+`) ORDER BY customer_id, id`, args...)
+}
+
+func (t *tx) FindPhone(ctx context.Context, tenantID, customerID int64, ref phonebook.CustomerRef) (*phonebook.Phone, error) {
+	where, arg := `id = ?`, any(ref.ID)
+	if ref.UUID != "" {
+		where, arg = `uuid = ?`, strings.ToLower(ref.UUID)
+	} else if ref.ID == 0 {
+		return nil, notFound("phone")
+	}
+	p, err := scanPhone(t.tx.QueryRowContext(ctx, `SELECT `+phoneColumns+` FROM phones WHERE tenant_id = ? AND customer_id = ? AND `+where, tenantID, customerID, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("phone")
+	}
+	if err != nil {
+		return nil, storeErr("find phone", err)
+	}
+	return p, nil
+}
+
+func (t *tx) FindPhonesByNumber(ctx context.Context, tenantID int64, e164 string) ([]*phonebook.Phone, error) {
+	return t.queryPhones(ctx, `SELECT `+phoneColumns+` FROM phones WHERE tenant_id = ? AND e164 = ? ORDER BY id`, tenantID, e164)
+}
+
+func (t *tx) LockNumber(ctx context.Context, tenantID int64, e164 string, exceptCustomerID int64) (int, error) {
+	// The single writer already serializes every writer of the file.
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT customer_id) FROM phones WHERE tenant_id = ? AND e164 = ? AND customer_id <> ?`,
+		tenantID, e164, exceptCustomerID).Scan(&n)
+	return n, storeErr("count number holders", err)
+}
+
+// phoneViolation turns a constraint failure on phones into the rule it
+// broke.
+func phoneViolation(err error) error {
+	kind, msg := constraint(err)
+	switch {
+	case kind == "unique" && strings.Contains(msg, "e164"):
+		return phonebook.Errorf(phonebook.ECodePhoneDuplicate, "number", "the customer already has this phone number")
+	case kind == "unique" && strings.Contains(msg, "phones.customer_id"):
+		return phonebook.Errorf(phonebook.ECodeConflict, "is_primary", "the customer already has a primary phone")
+	case kind == "foreignkey":
+		// The customer row is locked and known to exist, so the failing
+		// reference is the phone type.
+		return phonebook.Errorf(phonebook.ECodeTypeUnknown, "type", "unknown phone type; see /v1/phone-types")
+	case kind == "check":
+		return phonebook.Errorf(phonebook.ECodeValidation, "", "a phone field is out of range")
+	}
+	return nil
+}
+
+func (t *tx) CreatePhone(ctx context.Context, p *phonebook.Phone) error {
+	p.UUID = uuid.Must(uuid.NewRandom()).String()
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO phones (uuid, tenant_id, customer_id, raw, e164, country_code, national_number,
+		national, international, region, line_type, valid, extension, type, label, is_primary, notes, status,
+		consent_type, consent_source, consent_updated_at, created_at, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.UUID, p.TenantID, p.CustomerID, p.Raw, p.E164, p.CountryCode, p.NationalNumber,
+		p.National, p.International, p.Region, p.LineType, p.Valid, p.Extension, p.Type, p.Label, p.IsPrimary, p.Notes, p.Status,
+		p.Consent.Type, p.Consent.Source, nullMicros(p.Consent.UpdatedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version).Scan(&p.ID)
+	if e := phoneViolation(err); e != nil {
+		return e
+	}
+	return storeErr("create phone", err)
+}
+
+func (t *tx) UpdatePhone(ctx context.Context, p *phonebook.Phone) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE phones SET raw = ?, e164 = ?, country_code = ?, national_number = ?, national = ?,
+		international = ?, region = ?, line_type = ?, valid = ?, extension = ?, type = ?, label = ?, is_primary = ?, notes = ?,
+		status = ?, consent_type = ?, consent_source = ?, consent_updated_at = ?, updated_at = ?, version = ?
+		WHERE tenant_id = ? AND id = ?`,
+		p.Raw, p.E164, p.CountryCode, p.NationalNumber, p.National, p.International, p.Region, p.LineType, p.Valid,
+		p.Extension, p.Type, p.Label, p.IsPrimary, p.Notes, p.Status, p.Consent.Type, p.Consent.Source,
+		nullMicros(p.Consent.UpdatedAt), micros(p.UpdatedAt), p.Version, p.TenantID, p.ID)
+	if e := phoneViolation(err); e != nil {
+		return e
+	}
+	if err != nil {
+		return storeErr("update phone", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("phone")
+	}
+	return nil
+}
+
+func (t *tx) DeletePhone(ctx context.Context, tenantID, id int64) error {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM phones WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	if err != nil {
+		return storeErr("delete phone", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("phone")
+	}
+	return nil
+}
