@@ -243,6 +243,10 @@ func constraint(err error) (kind, msg string) {
 	case sqlite3.SQLITE_CONSTRAINT_CHECK:
 		return "check", se.Error()
 	}
+	// ON DELETE RESTRICT reports through SQLite's trigger machinery.
+	if se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT && strings.Contains(se.Error(), "FOREIGN KEY") {
+		return "foreignkey", se.Error()
+	}
 	return "", ""
 }
 

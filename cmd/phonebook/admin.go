@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/phonebook/phonebook"
+)
+
+// withService opens the store named by dbURL, runs fn with a service over
+// it, and closes the store.
+func withService(ctx context.Context, dbURL string, fn func(*phonebook.Service) error) (err error) {
+	store, err := openStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+	return fn(phonebook.NewService(store, nil))
+}
+
+func (c *cli) tenantsCreate(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("tenants create", "tenants create SLUG [--region US] [--strict] [--max-phones 50] [--max-customers-per-number 50] [--db URL]")
+	region := fs.String("region", phonebook.DefaultRegion, "default `REGION` (ISO 3166 code), to read numbers written without +")
+	strict := fs.Bool("strict", false, "reject numbers libphonenumber calls invalid (default: keep them, flagged valid: false)")
+	maxPhones := fs.Int("max-phones", phonebook.DefaultMaxPhonesPerCustomer, "most phones per customer")
+	maxCustomers := fs.Int("max-customers-per-number", phonebook.DefaultMaxCustomersPerNumber, "most customers holding one number")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf(fs, "tenants create takes one SLUG, got %d arguments", len(pos))
+	}
+	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+		t, err := svc.CreateTenant(ctx, phonebook.TenantInput{
+			Slug:                  pos[0],
+			DefaultRegion:         *region,
+			MaxPhonesPerCustomer:  *maxPhones,
+			MaxCustomersPerNumber: *maxCustomers,
+			StrictNumbers:         *strict,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Created tenant %q\n", t.Slug)
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  slug:\t%s\n", t.Slug)
+		fmt.Fprintf(tw, "  id:\t%d\n", t.ID)
+		fmt.Fprintf(tw, "  uuid:\t%s\n", t.UUID)
+		fmt.Fprintf(tw, "  region:\t%s\n", t.DefaultRegion)
+		fmt.Fprintf(tw, "  strict:\t%t\n", t.StrictNumbers)
+		fmt.Fprintf(tw, "  max phones per customer:\t%d\n", t.MaxPhonesPerCustomer)
+		fmt.Fprintf(tw, "  max customers per number:\t%d\n", t.MaxCustomersPerNumber)
+		return tw.Flush()
+	})
+}
+
+func (c *cli) tenantsList(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("tenants list", "tenants list [--db URL]")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf(fs, "tenants list takes no arguments, got %q", pos[0])
+	}
+	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+		tenants, err := svc.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSLUG\tUUID\tREGION\tSTRICT\tMAX_PHONES\tMAX_CUSTOMERS\tCREATED")
+		for _, t := range tenants {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\t%d\t%d\t%s\n", t.ID, t.Slug, t.UUID, t.DefaultRegion,
+				t.StrictNumbers, t.MaxPhonesPerCustomer, t.MaxCustomersPerNumber, formatTime(t.CreatedAt))
+		}
+		return tw.Flush()
+	})
+}
+
+func (c *cli) keysCreate(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("keys create", "keys create --tenant SLUG --scopes customers:read,customers:write [--name NAME] [--db URL]")
+	tenant := fs.String("tenant", "", "`slug` of the tenant the key acts in (required)")
+	scopes := fs.String("scopes", "", "comma-separated `scopes`: "+strings.Join(phonebook.AllScopes, ", ")+" (required)")
+	name := fs.String("name", "", "a `name` to recognise the key by")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf(fs, "keys create takes no arguments, got %q", pos[0])
+	}
+	if strings.TrimSpace(*tenant) == "" {
+		return usageErrorf(fs, "--tenant is required")
+	}
+	sc, err := phonebook.ParseScopes(*scopes)
+	if err != nil {
+		return err
+	}
+	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+		k, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: *tenant, Name: *name, Scopes: sc})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Created API key %d for tenant %q (scopes %s).\n", k.ID, k.TenantSlug, strings.Join(k.Scopes, ","))
+		fmt.Fprintln(c.stdout, "Its secret is shown only once, store it now:")
+		fmt.Fprintln(c.stdout, secret)
+		return nil
+	})
+}
+
+func (c *cli) keysList(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("keys list", "keys list [--db URL]")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf(fs, "keys list takes no arguments, got %q", pos[0])
+	}
+	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+		keys, err := svc.APIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tTENANT\tNAME\tPREFIX\tSCOPES\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if k.RevokedAt != nil {
+				revoked = formatTime(*k.RevokedAt)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.TenantSlug, orDash(k.Name), k.Prefix,
+				strings.Join(k.Scopes, ","), formatTime(k.CreatedAt), revoked)
+		}
+		return tw.Flush()
+	})
+}
+
+func (c *cli) keysRevoke(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("keys revoke", "keys revoke ID [--db URL]")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf(fs, "keys revoke takes one key ID, got %d arguments", len(pos))
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id < 1 {
+		return phonebook.Errorf(phonebook.ECodeValidation, "id", "key ID must be a positive integer, got %q", pos[0])
+	}
+	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+		if err := svc.RevokeAPIKey(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "revoked key %d\n", id)
+		return nil
+	})
+}
+
+func (c *cli) migrate(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("migrate", "migrate [--db URL]")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf(fs, "migrate takes no arguments, got %q", pos[0])
+	}
+	v, err := migrateStore(ctx, c.orEnv(*db, envDB, defaultDB))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "migrations applied: schema version %d\n", v)
+	return nil
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,164 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/store/storetest"
+)
+
+// MustOpen opens a store on a new file in t's temp dir.
+func MustOpen(t *testing.T) phonebook.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "phonebook.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, MustOpen)
+}
+
+func TestRestartKeepsAcknowledgedWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "phonebook.db")
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := phonebook.NewService(s, nil)
+	e := storetest.MustTenant(t, svc, phonebook.TenantInput{Slug: "acme"})
+	var want []int64
+	for i := 0; i < 20; i++ {
+		c := e.MustCustomer(t, fmt.Sprint("c", i))
+		p := e.MustPhone(t, c, phonebook.PhoneInput{Number: fmt.Sprintf("201-555-%04d", i)})
+		want = append(want, p.ID)
+	}
+	secret := "restart-secret-0123456789"
+	if _, _, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}, Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	svc2 := phonebook.NewService(s2, nil)
+	a, err := svc2.Authenticate(ctx, secret)
+	if err != nil {
+		t.Fatalf("key after restart: %v", err)
+	}
+	rctx := phonebook.NewContextWithAuth(ctx, a)
+	page, err := svc2.FindCustomers(rctx, phonebook.CustomerFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, c := range page.Customers {
+		for _, p := range c.Phones {
+			got = append(got, p.ID)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("phones after restart:\n got %v\nwant %v", got, want)
+	}
+	// The next customer id continues the sequence.
+	c, err := svc2.CreateCustomer(rctx, phonebook.CustomerInput{Name: "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.ID, int64(phonebook.FirstCustomerID+20); got != want {
+		t.Errorf("next id: got %d, want %d", got, want)
+	}
+}
+
+func TestFileSettingsAndConstraints(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "phonebook.db")
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := phonebook.NewService(s, nil)
+	e := storetest.MustTenant(t, svc, phonebook.TenantInput{Slug: "acme"})
+	c := e.MustCustomer(t, "A")
+	p := e.MustPhone(t, c, phonebook.PhoneInput{Number: "201-555-0001"})
+	_, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// A second, plain connection sees what the store set up.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode: got %q (%v), want wal", mode, err)
+	}
+	// The database holds no secret in clear.
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM api_keys WHERE CAST(key_hash AS TEXT) LIKE ? OR name LIKE ? OR prefix = ? OR scopes LIKE ?`,
+		"%"+secret+"%", "%"+secret+"%", secret, "%"+secret+"%").Scan(&n); err != nil || n != 0 {
+		t.Errorf("secret found in api_keys: %d rows (%v)", n, err)
+	}
+	// The constraints hold even against SQL that bypasses the service.
+	insert := `INSERT INTO phones (uuid, tenant_id, customer_id, raw, e164, country_code, national_number, national, international,
+		line_type, valid, extension, type, is_primary, status, created_at, updated_at, version)
+		VALUES (?, ?, ?, 'x', ?, 1, 'x', 'x', 'x', 'unknown', 1, ?, ?, ?, 'active', 0, 0, 1)`
+	cases := []struct {
+		name string
+		args []any
+	}{
+		{"second primary", []any{"u1", e.Tenant.ID, c.ID, "+12015550002", "", "home", 1}},
+		{"duplicate number", []any{"u2", e.Tenant.ID, c.ID, p.E164, "", "home", 0}},
+		{"unknown type", []any{"u3", e.Tenant.ID, c.ID, "+12015550003", "", "pager", 0}},
+		{"customer of another tenant", []any{"u4", e.Tenant.ID + 1, c.ID, "+12015550004", "", "home", 0}},
+		{"long extension", []any{"u5", e.Tenant.ID, c.ID, "+12015550005", "123456789012345678901", "home", 0}},
+	}
+	for _, tc := range cases {
+		if _, err := db.Exec(insert, tc.args...); err == nil {
+			t.Errorf("%s: insert succeeded, want a constraint error", tc.name)
+		}
+	}
+	if _, err := db.Exec(insert, "u6", e.Tenant.ID, c.ID, "+12015550006", "", "home", 0); err != nil {
+		t.Errorf("a valid insert failed: %v", err)
+	}
+}
+
+func TestOpenRejectsBadOptions(t *testing.T) {
+	_, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), sqlite.Options{Synchronous: "SOMETIMES"})
+	if err == nil {
+		t.Error("Open accepted synchronous SOMETIMES")
+	}
+	_, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "missing-dir", "x.db"), sqlite.Options{})
+	if err == nil {
+		t.Error("Open succeeded in a missing directory")
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "phonebook.db")
+	v, err := sqlite.Migrate(context.Background(), path)
+	if err != nil || v < 1 {
+		t.Fatalf("Migrate: %d, %v", v, err)
+	}
+	v2, err := sqlite.Migrate(context.Background(), path)
+	if err != nil || v2 != v {
+		t.Fatalf("second Migrate: %d, %v; want %d", v2, err, v)
+	}
+}
