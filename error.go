@@ -8,20 +8,21 @@ import (
 // Error codes are stable: API layers map them to their own wire shapes
 // (HTTP status, vendor error numbers), so changing one breaks clients.
 const (
-	ECodeValidation     = "validation"      // a field is missing, too long or malformed
-	ECodeInvalidNumber  = "invalid_number"  // libphonenumber cannot read the number (or, strict tenants, calls it invalid)
-	ECodePhoneDuplicate = "phone_duplicate" // the customer already has this number+extension
-	ECodePhoneLimit     = "phone_limit"     // the customer has max_phones_per_customer phones
-	ECodeNumberLimit    = "number_limit"    // the number is held by max_customers_per_number customers
-	ECodeTypeUnknown    = "type_unknown"    // the phone type is not in the tenant's registry
-	ECodeTypeInUse      = "type_in_use"     // a phone type that phones still use cannot be deleted
-	ECodeNotFound       = "not_found"       // no such row in the caller's tenant
-	ECodeConflict       = "conflict"        // a unique value (slug, external_id, type name) is taken
-	ECodePrecondition   = "precondition_failed"
-	ECodeUnauthorized   = "unauthorized"
-	ECodeForbidden      = "forbidden"
-	ECodeUnavailable    = "unavailable" // the store cannot be reached right now; retry later
-	ECodeInternal       = "internal"
+	ECodeValidation        = "validation"      // a field is missing, too long or malformed
+	ECodeInvalidNumber     = "invalid_number"  // libphonenumber cannot read the number (or, strict tenants, calls it invalid)
+	ECodePhoneDuplicate    = "phone_duplicate" // the customer already has this number+extension
+	ECodePhoneLimit        = "phone_limit"     // the customer has max_phones_per_customer phones
+	ECodeNumberLimit       = "number_limit"    // the number is held by max_customers_per_number customers
+	ECodeTypeUnknown       = "type_unknown"    // the phone type is not in the tenant's registry
+	ECodeTypeInUse         = "type_in_use"     // a phone type that phones still use cannot be deleted
+	ECodeNotFound          = "not_found"       // no such row in the caller's tenant
+	ECodeConflict          = "conflict"        // a unique value (slug, external_id, type name) is taken
+	ECodePrecondition      = "precondition_failed"
+	ECodeUnauthorized      = "unauthorized"
+	ECodeForbidden         = "forbidden"
+	ECodeIdempotencyReused = "idempotency_key_reused" // an Idempotency-Key sent again with another request
+	ECodeUnavailable       = "unavailable"            // the store cannot be reached right now; retry later
+	ECodeInternal          = "internal"
 )
 
 // Error is the one error type of the domain. Message is safe to show to a

@@ -51,6 +51,18 @@ type TenantInput struct {
 
 // CreateTenant creates a tenant with the default phone type registry.
 func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*Tenant, error) {
+	t, err := s.newTenant(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Write(ctx, func(tx Tx) error { return createTenant(ctx, tx, t) }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newTenant validates in and returns the tenant it describes.
+func (s *Service) newTenant(in TenantInput) (*Tenant, error) {
 	t := &Tenant{
 		Slug:                  strings.TrimSpace(in.Slug),
 		DefaultRegion:         strings.ToUpper(strings.TrimSpace(in.DefaultRegion)),
@@ -84,21 +96,20 @@ func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*Tenant, er
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	err := s.store.Write(ctx, func(tx Tx) error {
-		if err := tx.CreateTenant(ctx, t); err != nil {
+	return t, nil
+}
+
+// createTenant inserts t with the default phone type registry.
+func createTenant(ctx context.Context, tx Tx, t *Tenant) error {
+	if err := tx.CreateTenant(ctx, t); err != nil {
+		return err
+	}
+	for _, name := range DefaultPhoneTypes {
+		if err := tx.CreatePhoneType(ctx, t.ID, &PhoneType{Name: name, BuiltIn: true, CreatedAt: t.CreatedAt}); err != nil {
 			return err
 		}
-		for _, name := range DefaultPhoneTypes {
-			if err := tx.CreatePhoneType(ctx, t.ID, &PhoneType{Name: name, BuiltIn: true, CreatedAt: t.CreatedAt}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return t, nil
+	return nil
 }
 
 // Tenants lists every tenant.
@@ -137,9 +148,24 @@ const MinSecretLen = 16
 // CreateAPIKey creates a key and returns it with its secret, which is shown
 // this once: only its hash is stored.
 func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, string, error) {
+	k, secret, err := s.newKey(in)
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.store.Write(ctx, func(tx Tx) error { return createKey(ctx, tx, k, in.TenantSlug, secret) })
+	if err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
+// newKey validates in and returns the key it describes with its secret.
+func (s *Service) newKey(in KeyInput) (*APIKey, string, error) {
 	secret := in.Secret
+	prefix := ""
 	if secret == "" {
 		secret = newSecret()
+		prefix = secret[:10] // "pb_" + 7 random characters: names the key, reveals nothing useful
 	} else if len(secret) < MinSecretLen || len(secret) > 256 || !printable(secret) || strings.ContainsAny(secret, " ,") {
 		return nil, "", Errorf(ECodeValidation, "secret", "a given key must be %d to 256 printable characters without spaces or commas", MinSecretLen)
 	}
@@ -153,19 +179,19 @@ func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, strin
 	if utf8.RuneCountInString(name) > 100 || !printable(name) {
 		return nil, "", Errorf(ECodeValidation, "name", "name must be printable and at most 100 characters")
 	}
-	k := &APIKey{Name: name, Scopes: in.Scopes, Prefix: secret[:8], CreatedAt: s.timestamp()}
-	err := s.store.Write(ctx, func(tx Tx) error {
-		t, err := tx.FindTenantBySlug(ctx, in.TenantSlug)
-		if err != nil {
-			return Errorf(ECodeNotFound, "tenant", "tenant %q not found", in.TenantSlug)
-		}
-		k.TenantID, k.TenantSlug = t.ID, t.Slug
-		return tx.CreateAPIKey(ctx, k, HashSecret(secret))
-	})
-	if err != nil {
-		return nil, "", err
+	return &APIKey{Name: name, Scopes: in.Scopes, Prefix: prefix, CreatedAt: s.timestamp()}, secret, nil
+}
+
+func createKey(ctx context.Context, tx Tx, k *APIKey, slug, secret string) error {
+	t, err := tx.FindTenantBySlug(ctx, slug)
+	if ErrorCode(err) == ECodeNotFound {
+		return Errorf(ECodeNotFound, "tenant", "tenant %q not found", slug)
 	}
-	return k, secret, nil
+	if err != nil {
+		return err
+	}
+	k.TenantID, k.TenantSlug = t.ID, t.Slug
+	return tx.CreateAPIKey(ctx, k, HashSecret(secret))
 }
 
 // APIKeys lists every key (never their secrets).
@@ -249,16 +275,26 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (created bool, k
 	if len(tenants) > 0 {
 		return false, nil, "", nil
 	}
-	if _, err := s.CreateTenant(ctx, TenantInput{Slug: DefaultTenantSlug}); err != nil {
-		if ErrorCode(err) == ECodeConflict { // another node bootstrapped first
-			return false, nil, "", nil
-		}
+	key, keySecret, err = s.newKey(KeyInput{
+		Name: "bootstrap admin", Scopes: []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeAdmin}, Secret: secret,
+	})
+	if err != nil {
 		return false, nil, "", err
 	}
-	key, keySecret, err = s.CreateAPIKey(ctx, KeyInput{
-		TenantSlug: DefaultTenantSlug, Name: "bootstrap admin",
-		Scopes: []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeAdmin}, Secret: secret,
+	t, err := s.newTenant(TenantInput{Slug: DefaultTenantSlug})
+	if err != nil {
+		return false, nil, "", err
+	}
+	// Tenant and key in one transaction: never a tenant nobody can use.
+	err = s.store.Write(ctx, func(tx Tx) error {
+		if err := createTenant(ctx, tx, t); err != nil {
+			return err
+		}
+		return createKey(ctx, tx, key, t.Slug, keySecret)
 	})
+	if ErrorCode(err) == ECodeConflict { // another node bootstrapped first
+		return false, nil, "", nil
+	}
 	if err != nil {
 		return false, nil, "", err
 	}

@@ -99,6 +99,16 @@ type Tx interface {
 	// undone and the transaction goes on (one record of a batch).
 	Savepoint(ctx context.Context, fn func() error) error
 
+	// ReserveIdempotencyKey stores rec as a pending record, unless a record
+	// for its tenant and key exists that was created after expiredBefore
+	// (and, while pending, after staleBefore): then it returns that record
+	// and stores nothing. Expired records are replaced.
+	ReserveIdempotencyKey(ctx context.Context, rec *IdempotencyRecord, expiredBefore, staleBefore time.Time) (*IdempotencyRecord, error)
+	// CompleteIdempotencyKey stores the response in the pending record.
+	CompleteIdempotencyKey(ctx context.Context, rec *IdempotencyRecord) error
+	// ReleaseIdempotencyKey deletes the record of tenant and key.
+	ReleaseIdempotencyKey(ctx context.Context, tenantID int64, key string) error
+
 	// AddEvent appends e to the outbox and sets its ID and Seq.
 	AddEvent(ctx context.Context, e *Event) error
 	// FindEvents returns the tenant's events after seq, oldest first.
