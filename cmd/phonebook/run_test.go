@@ -442,7 +442,7 @@ func TestCommands(t *testing.T) {
 			name:   "keys list",
 			setup:  [][]string{{"tenants", "create", "acme"}, {"keys", "create", "--tenant", "acme", "--scopes", "customers:read", "--name", "ci"}, {"keys", "create", "--tenant", "acme", "--scopes", "admin"}},
 			args:   []string{"keys", "list"},
-			stdout: []string{`^ID\s+TENANT\s+NAME\s+PREFIX\s+SCOPES\s+CREATED\s+REVOKED\n`, `(?m)^1\s+acme\s+ci\s+pb_\S{5}\s+customers:read\s+\d{4}-\S+Z\s+-$`, `(?m)^2\s+acme\s+-\s+pb_\S{5}\s+admin\s+\S+\s+-$`},
+			stdout: []string{`^ID\s+TENANT\s+NAME\s+PREFIX\s+SCOPES\s+CREATED\s+REVOKED\n`, `(?m)^1\s+acme\s+ci\s+pb_\S{7}\s+customers:read\s+\d{4}-\S+Z\s+-$`, `(?m)^2\s+acme\s+-\s+pb_\S{7}\s+admin\s+\S+\s+-$`},
 		},
 		{
 			name:   "keys revoke",
