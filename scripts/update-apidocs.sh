@@ -54,7 +54,11 @@ trap 'rm -rf "$tmp"' EXIT
 # Run npm from the temp dir so no project npm configuration is picked up.
 cd "$tmp"
 
-expected=$(npm view "$pkg@$version" dist.integrity 2>/dev/null)
+if ! expected=$(npm view "$pkg@$version" dist.integrity 2>"$tmp/npm-view.log"); then
+	echo "$0: npm view $pkg@$version failed:" >&2
+	grep -v '^npm warn' "$tmp/npm-view.log" >&2 || true
+	exit 1
+fi
 if [[ $expected != sha512-* ]]; then
 	echo "$0: npm reports no sha512 integrity for $pkg@$version (got '$expected')" >&2
 	exit 1
