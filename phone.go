@@ -1,6 +1,7 @@
 package phonebook
 
 import (
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -86,6 +87,46 @@ type PhoneInput struct {
 	LineKind      string
 	ConsentType   string
 	ConsentSource string
+	// Rules are the calling dialect's limits on how Number is written.
+	Rules *NumberRules
+}
+
+// NumberRules are a vendor's own limits on how a number may be written
+// (Cross River: digits only, 10-20; Relay: 10-11 digits; RamBase: a
+// character pattern). A dialect hands them to the service with its input,
+// so they are checked in one place with the domain's own rules.
+type NumberRules struct {
+	DigitsOnly bool           // nothing but 0-9
+	MinDigits  int            // fewest digits; 0 means no limit
+	MaxDigits  int            // most digits; 0 means no limit
+	Pattern    *regexp.Regexp // the whole number must match
+}
+
+// check reports a validation error on field when number breaks r.
+func (r *NumberRules) check(number, field string) error {
+	if r == nil {
+		return nil
+	}
+	digits := 0
+	for _, c := range number {
+		if c >= '0' && c <= '9' {
+			digits++
+		} else if r.DigitsOnly {
+			return Errorf(ECodeValidation, field, "%s must hold digits only", field)
+		}
+	}
+	if r.Pattern != nil && !r.Pattern.MatchString(number) {
+		return Errorf(ECodeValidation, field, "%s holds characters that are not allowed", field)
+	}
+	switch {
+	case r.MinDigits > 0 && r.MaxDigits > 0 && (digits < r.MinDigits || digits > r.MaxDigits):
+		return Errorf(ECodeValidation, field, "%s must have %d to %d digits", field, r.MinDigits, r.MaxDigits)
+	case r.MinDigits > 0 && digits < r.MinDigits:
+		return Errorf(ECodeValidation, field, "%s must have at least %d digits", field, r.MinDigits)
+	case r.MaxDigits > 0 && digits > r.MaxDigits:
+		return Errorf(ECodeValidation, field, "%s must have at most %d digits", field, r.MaxDigits)
+	}
+	return nil
 }
 
 // PhoneUpdate changes the fields that are not nil. Number and Country are
@@ -102,6 +143,8 @@ type PhoneUpdate struct {
 	LineKind      *string
 	ConsentType   *string
 	ConsentSource *string
+	// Rules are the calling dialect's limits on how Number is written.
+	Rules *NumberRules
 }
 
 // PhoneType is an entry of a tenant's phone type registry.

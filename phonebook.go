@@ -60,6 +60,9 @@ type APIKey struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	TenantSlug string     `json:"tenant"` // filled by list queries, for display
+	// SigningSecret, when set, is the secret a client signs its requests
+	// with (Ticket Evolution's X-Signature); never shown in lists.
+	SigningSecret string `json:"-"`
 }
 
 // HasScope reports whether the key may act with scope; admin may do all.

@@ -140,6 +140,9 @@ type KeyInput struct {
 	// Secret, when set, becomes the key's secret instead of a random one
 	// (PHONEBOOK_BOOTSTRAP_KEY, for automation).
 	Secret string
+	// SigningSecret, when set, makes clients sign their requests with it
+	// (Ticket Evolution's X-Signature). "generate" makes a random one.
+	SigningSecret string
 }
 
 // MinSecretLen is the shortest secret accepted from an operator.
@@ -179,7 +182,13 @@ func (s *Service) newKey(in KeyInput) (*APIKey, string, error) {
 	if utf8.RuneCountInString(name) > 100 || !printable(name) {
 		return nil, "", Errorf(ECodeValidation, "name", "name must be printable and at most 100 characters")
 	}
-	return &APIKey{Name: name, Scopes: in.Scopes, Prefix: prefix, CreatedAt: s.timestamp()}, secret, nil
+	signing := in.SigningSecret
+	if signing == "generate" {
+		signing = newSecret()
+	} else if signing != "" && (len(signing) < MinSecretLen || len(signing) > 256 || !printable(signing)) {
+		return nil, "", Errorf(ECodeValidation, "signing_secret", "a signing secret must be %d to 256 printable characters", MinSecretLen)
+	}
+	return &APIKey{Name: name, Scopes: in.Scopes, Prefix: prefix, CreatedAt: s.timestamp(), SigningSecret: signing}, secret, nil
 }
 
 func createKey(ctx context.Context, tx Tx, k *APIKey, slug, secret string) error {

@@ -160,7 +160,9 @@ func (s *Service) newPhone(t *Tenant, in PhoneInput) (*Phone, error) {
 	}
 	var errs ValidationErrors
 	p := &Phone{TenantID: t.ID}
-	if err := s.setNumber(t, p, in.Number, in.Country, in.Extension); err != nil {
+	if err := in.Rules.check(strings.TrimSpace(in.Number), "number"); err != nil {
+		errs = append(errs, err.(*Error))
+	} else if err := s.setNumber(t, p, in.Number, in.Country, in.Extension); err != nil {
 		errs = append(errs, FieldErrors(err)...)
 	}
 	f := phoneFields{&in.Type, &in.Label, &in.Notes, &in.Status, &in.LineKind, &in.ConsentType, &in.ConsentSource}
@@ -365,6 +367,11 @@ func (s *Service) UpdatePhone(ctx context.Context, ref, pref CustomerRef, upd Ph
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
+	if upd.Number != nil {
+		if err := upd.Rules.check(strings.TrimSpace(*upd.Number), "number"); err != nil {
+			return nil, err
+		}
+	}
 	var out *Phone
 	err = s.store.Write(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
@@ -559,6 +566,69 @@ func (s *Service) DeletePhone(ctx context.Context, ref, pref CustomerRef, ifVers
 		}
 		return s.touch(ctx, tx, c)
 	})
+}
+
+// RemoveNumber deletes every phone of a customer holding number (any
+// extension) and returns them; the primary moves on as in DeletePhone.
+// Errors: not_found when the customer does not hold the number.
+func (s *Service) RemoveNumber(ctx context.Context, ref CustomerRef, number, country string, rules *NumberRules) ([]*Phone, error) {
+	a, err := caller(ctx, ScopeCustomersWrite)
+	if err != nil {
+		return nil, err
+	}
+	if err := rules.check(strings.TrimSpace(number), "number"); err != nil {
+		return nil, err
+	}
+	n, err := s.parse(a.Tenant, number, country, "number")
+	if err != nil {
+		return nil, err
+	}
+	var removed []*Phone
+	err = s.store.Write(ctx, func(tx Tx) error {
+		removed = nil
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
+		if err != nil {
+			return err
+		}
+		phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		var rest []*Phone
+		var lostPrimary *Phone
+		for _, p := range phones {
+			if p.E164 != n.E164 {
+				rest = append(rest, p)
+				continue
+			}
+			if err := tx.DeletePhone(ctx, a.Tenant.ID, p.ID); err != nil {
+				return err
+			}
+			if err := tx.AddEvent(ctx, s.event(a, EventPhoneDeleted, c.ID, p.ID, p, nil)); err != nil {
+				return err
+			}
+			if p.IsPrimary {
+				lostPrimary = p
+			}
+			removed = append(removed, p)
+		}
+		if len(removed) == 0 {
+			return Errorf(ECodeNotFound, "number", "the customer does not have this phone number")
+		}
+		if lostPrimary != nil && len(rest) > 0 {
+			if err := s.promote(ctx, tx, a, rest[0]); err != nil {
+				return err
+			}
+			if err := s.primaryMoved(ctx, tx, a, c.ID, lostPrimary, rest[0]); err != nil {
+				return err
+			}
+		}
+		return s.touch(ctx, tx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return removed, nil
 }
 
 // UpsertResult is the outcome of one record of an upsert.

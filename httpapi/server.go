@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect"
 )
 
 // Options configure a Server.
@@ -29,32 +30,10 @@ type Options struct {
 }
 
 // Dialect is a vendor wire format served on the same store and keys.
-type Dialect interface {
-	// Routes lists the dialect's routes.
-	Routes() []Route
-}
+type Dialect = dialect.Dialect
 
-// Route is one route of the router: a Go 1.22 method pattern and its
-// handler. Scope is what the caller's key must hold ("" for public
-// routes); the handler runs with the caller in its context.
-type Route struct {
-	Method  string
-	Pattern string
-	Scope   string
-	Handler http.Handler
-	// Public routes need no key.
-	Public bool
-	// Source names the API in the history of changes ("v1", a vendor).
-	Source string
-	// Auth reads the caller's key from the request; nil means the native
-	// Authorization: Bearer / X-API-Key headers. Dialects bring their own
-	// header and error shape.
-	Auth func(r *http.Request) string
-	// Unauthorized answers a missing or bad key in the route's own shape.
-	Unauthorized func(w http.ResponseWriter, r *http.Request, err error)
-	// Idempotent routes honour Idempotency-Key.
-	Idempotent bool
-}
+// Route is one route of the router (see dialect.Route).
+type Route = dialect.Route
 
 // Server is the HTTP API.
 type Server struct {
@@ -136,7 +115,7 @@ func joinMethods(ms []string) string {
 // wrap adds, outside in: recovery, logging and metrics, the body cap,
 // authentication and scope, and idempotency.
 func (s *Server) wrap(rt Route) http.Handler {
-	h := rt.Handler
+	h := capBody(rt.Handler)
 	if rt.Idempotent {
 		h = s.idempotent(h)
 	}
@@ -144,6 +123,16 @@ func (s *Server) wrap(rt Route) http.Handler {
 		h = s.authenticate(rt, h)
 	}
 	return s.observe(rt.Pattern, h)
+}
+
+// capBody caps request bodies at MaxBodyBytes on every route, dialects
+// included; a handler reading past it gets *http.MaxBytesError and answers
+// 413 in its own error shape.
+func capBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // statusWriter records what a handler answered, for logs and metrics.

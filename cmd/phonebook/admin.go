@@ -90,10 +90,11 @@ func (c *cli) tenantsList(ctx context.Context, args []string) error {
 }
 
 func (c *cli) keysCreate(ctx context.Context, args []string) error {
-	fs := c.newFlagSet("keys create", "keys create --tenant SLUG --scopes customers:read,customers:write [--name NAME] [--db URL]")
+	fs := c.newFlagSet("keys create", "keys create --tenant SLUG --scopes customers:read,customers:write [--name NAME] [--signing-secret S] [--db URL]")
 	tenant := fs.String("tenant", "", "`slug` of the tenant the key acts in (required)")
 	scopes := fs.String("scopes", "", "comma-separated `scopes`: "+strings.Join(phonebook.AllScopes, ", ")+" (required)")
 	name := fs.String("name", "", "a `name` to recognise the key by")
+	signing := fs.String("signing-secret", "", "a `secret` clients sign requests with (Ticket Evolution X-Signature); \"generate\" makes one")
 	db := dbFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -110,11 +111,14 @@ func (c *cli) keysCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
-		k, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: *tenant, Name: *name, Scopes: sc})
+		k, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: *tenant, Name: *name, Scopes: sc, SigningSecret: *signing})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "Created API key %d for tenant %q (scopes %s).\n", k.ID, k.TenantSlug, strings.Join(k.Scopes, ","))
+		if k.SigningSecret != "" {
+			fmt.Fprintf(c.stdout, "Requests must be signed (X-Signature) with: %s\n", k.SigningSecret)
+		}
 		fmt.Fprintln(c.stdout, "Its secret is shown only once, store it now:")
 		fmt.Fprintln(c.stdout, secret)
 		return nil

@@ -11,23 +11,23 @@ import (
 )
 
 func (t *tx) CreateAPIKey(ctx context.Context, k *phonebook.APIKey, hash []byte) error {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt)).Scan(&k.ID)
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt), k.SigningSecret).Scan(&k.ID)
 	if kind, _ := constraint(err); kind == "unique" {
 		return phonebook.Errorf(phonebook.ECodeConflict, "secret", "a key with this secret already exists")
 	}
 	return storeErr("create key", err)
 }
 
-const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug`
+const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug, k.signing_secret`
 
 func scanKey(row interface{ Scan(...any) error }) (*phonebook.APIKey, error) {
 	var k phonebook.APIKey
 	var scopes string
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.TenantSlug); err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.TenantSlug, &k.SigningSecret); err != nil {
 		return nil, err
 	}
 	k.Scopes = strings.Split(scopes, ",")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -106,6 +107,16 @@ func testKeys(t *testing.T, open Opener) {
 	if _, err := e.Svc.Authenticate(ctx, "chosen-secret-0123456789"); err != nil {
 		t.Errorf("chosen secret: %v", err)
 	}
+	signed, signedSecret, err := e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}, SigningSecret: "generate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := e.Svc.Authenticate(ctx, signedSecret)
+	if err != nil || sa.Key.SigningSecret == "" || sa.Key.SigningSecret != signed.SigningSecret {
+		t.Errorf("signing secret: got %q, want %q (%v)", sa.Key.SigningSecret, signed.SigningSecret, err)
+	}
+	_, _, err = e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}, SigningSecret: "short"})
+	WantCode(t, err, phonebook.ECodeValidation, "signing_secret")
 	_, _, err = e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "nope", Scopes: []string{"admin"}})
 	WantCode(t, err, phonebook.ECodeNotFound, "tenant")
 	_, _, err = e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"root"}})
@@ -872,4 +883,55 @@ func testConcurrentNumberLimit(t *testing.T, open Opener) {
 	if ok != 50 || limited != 10 {
 		t.Errorf("got %d stored and %d number_limit, want 50 and 10", ok, limited)
 	}
+}
+
+func testNumberRules(t *testing.T, open Opener) {
+	e := MustEnv(t, open, "acme")
+	c := e.MustCustomer(t, "A")
+	digits := &phonebook.NumberRules{DigitsOnly: true, MinDigits: 10, MaxDigits: 20}
+	pattern := &phonebook.NumberRules{Pattern: regexp.MustCompile(`^([0-9\(\)\s\.\+\-])*$`)}
+	cases := []struct {
+		number string
+		rules  *phonebook.NumberRules
+		code   string
+	}{
+		{"2015550100", digits, ""},
+		{"201-555-0101", digits, phonebook.ECodeValidation},
+		{"201555010", digits, phonebook.ECodeValidation},
+		{"201555010212345678901", digits, phonebook.ECodeValidation},
+		{"(201) 555.0103", pattern, ""},
+		{"201 555 0104 x5", pattern, phonebook.ECodeValidation},
+	}
+	for _, tc := range cases {
+		_, err := e.Svc.AddPhone(e.Ctx, ref(c), phonebook.PhoneInput{Number: tc.number, Rules: tc.rules})
+		if got := phonebook.ErrorCode(err); got != tc.code {
+			t.Errorf("%q: got %q (%v), want %q", tc.number, got, err, tc.code)
+		}
+		if tc.code != "" && phonebook.ErrorField(err) != "number" {
+			t.Errorf("%q: field %q, want number", tc.number, phonebook.ErrorField(err))
+		}
+	}
+	p := e.Phones(t, c)[0]
+	_, err := e.Svc.UpdatePhone(e.Ctx, ref(c), pref(p), phonebook.PhoneUpdate{Number: ptr("201-555-0199"), Rules: digits}, 0)
+	WantCode(t, err, phonebook.ECodeValidation, "number")
+}
+
+func testRemoveNumber(t *testing.T, open Opener) {
+	e := MustEnv(t, open, "acme")
+	c := e.MustCustomer(t, "A")
+	p1 := e.MustPhone(t, c, phonebook.PhoneInput{Number: number(1)})
+	e.MustPhone(t, c, phonebook.PhoneInput{Number: number(1), Extension: "5"})
+	p3 := e.MustPhone(t, c, phonebook.PhoneInput{Number: number(3)})
+	removed, err := e.Svc.RemoveNumber(e.Ctx, ref(c), "(201) 555-0001", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 2 || removed[0].ID != p1.ID {
+		t.Errorf("removed %d phones", len(removed))
+	}
+	if got := e.Primaries(t, c); !slices.Equal(got, []int64{p3.ID}) {
+		t.Errorf("primaries: %v, want [%d]", got, p3.ID)
+	}
+	_, err = e.Svc.RemoveNumber(e.Ctx, ref(c), number(1), "", nil)
+	WantCode(t, err, phonebook.ECodeNotFound, "number")
 }

@@ -135,6 +135,8 @@ func Run(t *testing.T, open Opener) {
 		{"NumberFields", testNumberFields},
 		{"UpdatePhone", testUpdatePhone},
 		{"Upsert", testUpsert},
+		{"NumberRules", testNumberRules},
+		{"RemoveNumber", testRemoveNumber},
 		{"Lookup", testLookup},
 		{"Versions", testVersions},
 		{"Events", testEvents},
