@@ -113,6 +113,10 @@ func (v ValidationErrors) Unwrap() []error {
 // FieldErrors lists every field error carried by err: all of a
 // ValidationErrors, or the one *Error.
 func FieldErrors(err error) []*Error {
+	var b *BatchError
+	if errors.As(err, &b) {
+		err = b.Err
+	}
 	var v ValidationErrors
 	if errors.As(err, &v) {
 		return v

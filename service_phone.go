@@ -214,6 +214,66 @@ func (s *Service) AddPhone(ctx context.Context, ref CustomerRef, in PhoneInput) 
 	return p, nil
 }
 
+// AddPhones adds several phones to one customer, all or nothing (Ticket
+// Evolution's create). On failure the error's field is prefixed with the
+// failing input's index: "phone_numbers[2].number" style is up to the
+// caller, the index is returned in BatchError.
+func (s *Service) AddPhones(ctx context.Context, ref CustomerRef, ins []PhoneInput) ([]*Phone, error) {
+	a, err := caller(ctx, ScopeCustomersWrite)
+	if err != nil {
+		return nil, err
+	}
+	parsed := make([]*Phone, len(ins))
+	for i, in := range ins {
+		if parsed[i], err = s.newPhone(a.Tenant, in); err != nil {
+			return nil, &BatchError{Index: i, Err: err}
+		}
+	}
+	out := make([]*Phone, len(ins))
+	err = s.store.Write(ctx, func(tx Tx) error {
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
+		if err != nil {
+			return err
+		}
+		for i, p := range parsed {
+			q := *p
+			if err := s.insertPhone(ctx, tx, a, c, &q); err != nil {
+				return &BatchError{Index: i, Err: err}
+			}
+			out[i] = &q
+		}
+		// A later phone may have taken the primary flag from an earlier
+		// one: answer with the state as committed.
+		all, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range all {
+			for i := range out {
+				if out[i].ID == p.ID {
+					out[i] = p
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BatchError is the failure of one input of an all-or-nothing request.
+type BatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string { return "record " + strconv.Itoa(e.Index) + ": " + e.Err.Error() }
+
+// Unwrap exposes the record's domain error (its code and field).
+func (e *BatchError) Unwrap() error { return e.Err }
+
 // insertPhone adds p to the locked customer c inside tx.
 func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, p *Phone) error {
 	t := a.Tenant

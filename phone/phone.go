@@ -184,3 +184,30 @@ func lineType(t phonenumbers.PhoneNumberType) string {
 		return "unknown"
 	}
 }
+
+// Parts are the pieces of a number in RFC 3966 form, for wire formats that
+// split a number (Ticket Evolution: "541-555-0123", raw "5550123").
+type Parts struct {
+	Dashed     string // national number with RFC 3966 dashes: 541-555-0123
+	AreaCode   string // national destination code: 541 ("" where there is none)
+	Subscriber string // the rest of the national number: 5550123
+}
+
+// Split returns the parts of an E.164 number.
+func Split(e164 string) (Parts, error) {
+	num, err := phonenumbers.Parse(e164, "ZZ")
+	if err != nil {
+		return Parts{}, fmt.Errorf("%w: %v", ErrUnparseable, err)
+	}
+	num.Extension = nil
+	nsn := phonenumbers.GetNationalSignificantNumber(num)
+	n := phonenumbers.GetLengthOfNationalDestinationCode(num)
+	if n > len(nsn) {
+		n = 0
+	}
+	// RFC 3966 is "tel:+1-541-555-0123": drop the scheme and calling code.
+	rfc := phonenumbers.Format(num, phonenumbers.RFC3966)
+	dashed := strings.TrimPrefix(rfc, "tel:+"+strconv.Itoa(int(num.GetCountryCode())))
+	dashed = strings.TrimPrefix(dashed, "-")
+	return Parts{Dashed: dashed, AreaCode: nsn[:n], Subscriber: nsn[n:]}, nil
+}

@@ -126,3 +126,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSplit(t *testing.T) {
+	cases := []struct{ e164, dashed, area, sub string }{
+		{"+15415550123", "541-555-0123", "541", "5550123"},
+		{"+442079460018", "20-7946-0018", "20", "79460018"},
+	}
+	for _, tc := range cases {
+		p, err := phone.Split(tc.e164)
+		if err != nil {
+			t.Fatalf("Split(%q): %v", tc.e164, err)
+		}
+		if p.Dashed != tc.dashed || p.AreaCode != tc.area || p.Subscriber != tc.sub {
+			t.Errorf("Split(%q): got %+v, want %s %s %s", tc.e164, p, tc.dashed, tc.area, tc.sub)
+		}
+	}
+	if _, err := phone.Split("nope"); err == nil {
+		t.Error("Split(nope): no error")
+	}
+}

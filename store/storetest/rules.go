@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -934,4 +935,27 @@ func testRemoveNumber(t *testing.T, open Opener) {
 	}
 	_, err = e.Svc.RemoveNumber(e.Ctx, ref(c), number(1), "", nil)
 	WantCode(t, err, phonebook.ECodeNotFound, "number")
+}
+
+func testAddPhonesAllOrNothing(t *testing.T, open Opener) {
+	e := MustEnv(t, open, "acme")
+	c := e.MustCustomer(t, "A")
+	ps, err := e.Svc.AddPhones(e.Ctx, ref(c), []phonebook.PhoneInput{{Number: number(1)}, {Number: number(2), IsPrimary: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].IsPrimary || !ps[1].IsPrimary {
+		t.Errorf("added: %+v", ps)
+	}
+	_, err = e.Svc.AddPhones(e.Ctx, ref(c), []phonebook.PhoneInput{{Number: number(3)}, {Number: number(1)}})
+	WantCode(t, err, phonebook.ECodePhoneDuplicate, "number")
+	var be *phonebook.BatchError
+	if !errors.As(err, &be) || be.Index != 1 {
+		t.Errorf("batch error: %v, want index 1", err)
+	}
+	_, err = e.Svc.AddPhones(e.Ctx, ref(c), []phonebook.PhoneInput{{Number: number(4)}, {Number: "nope"}})
+	WantCode(t, err, phonebook.ECodeInvalidNumber, "number")
+	if got := len(e.Phones(t, c)); got != 2 {
+		t.Errorf("phones: got %d, want 2 (nothing of the failed requests)", got)
+	}
 }

@@ -137,6 +137,7 @@ func Run(t *testing.T, open Opener) {
 		{"Upsert", testUpsert},
 		{"NumberRules", testNumberRules},
 		{"RemoveNumber", testRemoveNumber},
+		{"AddPhonesAllOrNothing", testAddPhonesAllOrNothing},
 		{"Lookup", testLookup},
 		{"Versions", testVersions},
 		{"Events", testEvents},
