@@ -37,8 +37,9 @@ func (r *IdempotencyRecord) Done() bool { return r.Status != 0 }
 // BeginIdempotent reserves key for a request whose hash is requestHash.
 // It returns the stored record when the same request ran before (replay
 // it), nil when the caller should run the request and then call
-// FinishIdempotent or AbandonIdempotent. Errors: validation (key reused for
-// another request), conflict (the first request is still running).
+// FinishIdempotent or AbandonIdempotent. Errors: idempotency_key_reused
+// (the key came with another request), conflict (the first request is
+// still running).
 func (s *Service) BeginIdempotent(ctx context.Context, key, requestHash string) (*IdempotencyRecord, error) {
 	a, err := caller(ctx, ScopeCustomersRead)
 	if err != nil {

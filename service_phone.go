@@ -734,6 +734,13 @@ func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]Upser
 				if c == nil {
 					var err error
 					if c, err = tx.FindCustomer(ctx, a.Tenant.ID, it.Customer, true); err != nil {
+						if ErrorCode(err) == ECodeNotFound {
+							field := "customer_id"
+							if it.Customer.ExternalID != "" {
+								field = "external_id"
+							}
+							return Errorf(ECodeNotFound, field, "customer not found")
+						}
 						return err
 					}
 					if known := byID[c.ID]; known != nil {
@@ -851,15 +858,26 @@ func (s *Service) LookupNumber(ctx context.Context, number, country string) ([]*
 			return err
 		}
 		customers := map[int64]*Customer{}
+		var ids []int64
 		for _, p := range phones {
 			c := customers[p.CustomerID]
 			if c == nil {
 				if c, err = tx.FindCustomer(ctx, a.Tenant.ID, CustomerRef{ID: p.CustomerID}, false); err != nil {
 					return err
 				}
+				c.Phones = []*Phone{}
 				customers[p.CustomerID] = c
+				ids = append(ids, c.ID)
 			}
 			out = append(out, &PhoneMatch{Phone: p, Customer: c})
+		}
+		// Each customer comes whole, with all its phones.
+		all, err := tx.FindPhones(ctx, a.Tenant.ID, ids...)
+		if err != nil {
+			return err
+		}
+		for _, p := range all {
+			customers[p.CustomerID].Phones = append(customers[p.CustomerID].Phones, p)
 		}
 		return nil
 	})
@@ -912,6 +930,16 @@ func (s *Service) DeletePhoneType(ctx context.Context, name string) error {
 	}
 	name = NormalizeTypeName(name)
 	return s.store.Write(ctx, func(tx Tx) error {
+		types, err := tx.FindPhoneTypes(ctx, a.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		for _, pt := range types {
+			// Built-in types stay: the dialects map vendor values onto them.
+			if pt.Name == name && pt.BuiltIn {
+				return Errorf(ECodeConflict, "name", "phone type %q is built in and cannot be deleted", name)
+			}
+		}
 		return tx.DeletePhoneType(ctx, a.Tenant.ID, name)
 	})
 }

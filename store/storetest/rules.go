@@ -454,6 +454,7 @@ func testPhoneTypes(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	WantCode(t, e.Svc.DeletePhoneType(e.Ctx, "pager"), phonebook.ECodeNotFound, "name")
+	WantCode(t, e.Svc.DeletePhoneType(e.Ctx, "home"), phonebook.ECodeConflict, "name")
 	// Types are per tenant.
 	other := MustTenant(t, e.Svc, phonebook.TenantInput{Slug: "other"})
 	if _, err := other.Svc.CreatePhoneType(other.Ctx, "pager"); err != nil {
@@ -669,7 +670,10 @@ func testLookup(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		if len(m) != 2 || m[0].Customer.ID != a.ID || m[1].Customer.ID != b.ID {
-			t.Errorf("lookup %q: got %d matches", q, len(m))
+			t.Fatalf("lookup %q: got %d matches", q, len(m))
+		}
+		if len(m[1].Customer.Phones) != 2 {
+			t.Errorf("lookup %q: customer B comes with %d phones, want 2", q, len(m[1].Customer.Phones))
 		}
 	}
 	m, err := e.Svc.LookupNumber(e.Ctx, "+1 504 555 9999", "")
