@@ -473,18 +473,18 @@ func TestCommands(t *testing.T) {
 			stdout: []string{`schema version [1-9][0-9]*\n$`},
 		},
 		{
-			name:    "postgres is not built yet",
-			args:    []string{"migrate", "--db", "postgres://user:hunter2@db.example/phonebook"},
+			name:    "postgres unreachable",
+			args:    []string{"migrate", "--db", "postgres://user:hunter2@127.0.0.1:1/phonebook?connect_timeout=2"},
 			wantErr: true,
-			stderr:  []string{`^error: PostgreSQL store not built yet`},
+			stderr:  []string{`^error: migrate: postgres: connect`},
 			notOut:  []string{"hunter2"},
 		},
 		{
 			name:    "postgres from the environment, serve",
-			env:     []string{envDB, "postgresql://user:hunter2@db.example/phonebook"},
+			env:     []string{envDB, "postgresql://user:hunter2@127.0.0.1:1/phonebook?connect_timeout=2"},
 			args:    []string{"serve", "--addr", "127.0.0.1:0"},
 			wantErr: true,
-			stderr:  []string{`error: PostgreSQL store not built yet`},
+			stderr:  []string{`error: open store: postgres: connect`},
 			notOut:  []string{"hunter2"},
 		},
 		{

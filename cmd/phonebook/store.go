@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/store/postgres"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
 
@@ -32,7 +33,11 @@ func openStore(ctx context.Context, dbURL string) (phonebook.Store, error) {
 		}
 		return s, nil
 	case storePostgres:
-		return nil, errors.New(noPostgres)
+		s, err := postgres.Open(ctx, dbURL, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return s, nil
 	}
 	return nil, fmt.Errorf("open store: unsupported store %q", kind)
 }
@@ -52,13 +57,14 @@ func migrateStore(ctx context.Context, dbURL string) (int64, error) {
 		}
 		return v, nil
 	case storePostgres:
-		return 0, errors.New(noPostgres)
+		v, err := postgres.Migrate(ctx, dbURL)
+		if err != nil {
+			return 0, fmt.Errorf("migrate: %w", err)
+		}
+		return v, nil
 	}
 	return 0, fmt.Errorf("migrate: unsupported store %q", kind)
 }
-
-// noPostgres is the error of a postgres:// URL until store/postgres exists.
-const noPostgres = "PostgreSQL store not built yet; use a sqlite: database URL"
 
 // parseDBURL returns the store kind a database URL names and, for SQLite,
 // the file path. Error messages never repeat the URL, which may hold a

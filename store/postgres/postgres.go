@@ -79,6 +79,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
 	s := &Store{pool: pool, now: opts.Now, retries: opts.Retries}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
