@@ -237,3 +237,42 @@ func TestPostgresOutage(t *testing.T) {
 		t.Errorf("create after the terminations: %d, want 201", s)
 	}
 }
+
+// TestPostgresCommands runs migrate, tenants and keys against PostgreSQL.
+func TestPostgresCommands(t *testing.T) {
+	base := postgresTestURL(t)
+	ctx := context.Background()
+	schema := fmt.Sprintf("pbcli_%d_%d", os.Getpid(), rand.Uint64())
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	t.Cleanup(func() { _ = postgres.DropSchema(context.Background(), base, schema) })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	db := base + sep + "search_path=" + schema
+	getenv := mapEnv(envDB, db)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"migrate"}, "schema version"},
+		{[]string{"migrate"}, "schema version"}, // twice is fine
+		{[]string{"tenants", "create", "acme", "--region", "GB"}, "acme"},
+		{[]string{"tenants", "list"}, "GB"},
+		{[]string{"keys", "create", "--tenant", "acme", "--scopes", "customers:read"}, "shown only once"},
+		{[]string{"keys", "list"}, "customers:read"},
+		{[]string{"keys", "revoke", "1"}, "revoked"},
+	} {
+		stdout, stderr, err := runCLI(t, getenv, tc.args...)
+		if err != nil || !strings.Contains(stdout, tc.want) {
+			t.Errorf("phonebook %s: err %v, stdout %q (want %q), stderr %q", strings.Join(tc.args, " "), err, stdout, tc.want, stderr)
+		}
+	}
+}
