@@ -99,7 +99,7 @@ func jsonError(err error) error {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return httpError(codeMalformedJSON, "", fmt.Sprintf("the body must be a JSON %s", describeType(typ)))
+			return httpError(codeMalformedJSON, "", fmt.Sprintf("the body must be %s", describeType(typ)))
 		}
 		return httpError(phonebook.ECodeValidation, field, fmt.Sprintf("%s must be %s", field, describeType(typ)))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -144,7 +144,11 @@ func (o *opt[T]) UnmarshalJSON(b []byte) error {
 		o.Null = true
 		return nil
 	}
-	return json.Unmarshal(b, &o.V)
+	// Nested objects (consent) refuse unknown fields like the body does:
+	// json.Unmarshal would drop a misspelt field without a word.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(&o.V)
 }
 
 // ptr returns a pointer to the value, or to the zero value when null, or
