@@ -2,6 +2,7 @@ package phonebook
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -17,9 +18,22 @@ import (
 // Service holds every rule of DESIGN §2. Every API layer (the native API,
 // each dialect, the CLI) calls it; none talks to a store directly.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store  Store
+	now    func() time.Time
+	sealer Sealer
 }
+
+// Sealer encrypts the secrets the service must read back (signing
+// secrets) under a server key; package secretbox implements it.
+type Sealer interface {
+	Seal(plain string) (string, error)
+	Open(sealed string) (string, error)
+}
+
+// SetSealer makes the service able to keep signing secrets, encrypted by
+// x. Without one, keys with a signing secret cannot be made. Call it before
+// the service is used.
+func (s *Service) SetSealer(x Sealer) { s.sealer = x }
 
 // NewService returns a Service over store. now defaults to time.Now.
 func NewService(store Store, now func() time.Time) *Service {
@@ -155,10 +169,20 @@ func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, strin
 	if err != nil {
 		return nil, "", err
 	}
-	err = s.store.Write(ctx, func(tx Tx) error { return createKey(ctx, tx, k, in.TenantSlug, secret) })
+	stored := *k
+	if k.SigningSecret != "" {
+		if s.sealer == nil {
+			return nil, "", Errorf(ECodeValidation, "signing_secret", "signing secrets are stored encrypted: set PHONEBOOK_SECRET_KEY (16+ characters) on every process first")
+		}
+		if stored.SigningSecret, err = s.sealer.Seal(k.SigningSecret); err != nil {
+			return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}
+		}
+	}
+	err = s.store.Write(ctx, func(tx Tx) error { return createKey(ctx, tx, &stored, in.TenantSlug, secret) })
 	if err != nil {
 		return nil, "", err
 	}
+	k.ID, k.TenantID, k.TenantSlug = stored.ID, stored.TenantID, stored.TenantSlug
 	return k, secret, nil
 }
 
@@ -263,6 +287,18 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Auth, error
 	}
 	if a.Key.Revoked() {
 		return nil, unauth
+	}
+	if a.Key.SigningSecret != "" {
+		// Without the server key the secret cannot be checked: refuse the
+		// key rather than accept unsigned requests.
+		if s.sealer == nil {
+			return nil, &Error{Code: ECodeUnauthorized, Message: unauth.Message, Err: errors.New("key has a signing secret but PHONEBOOK_SECRET_KEY is not set")}
+		}
+		plain, err := s.sealer.Open(a.Key.SigningSecret)
+		if err != nil {
+			return nil, &Error{Code: ECodeUnauthorized, Message: unauth.Message, Err: err}
+		}
+		a.Key.SigningSecret = plain
 	}
 	return a, nil
 }

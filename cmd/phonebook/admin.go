@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/secretbox"
 )
 
 // withService opens the store named by dbURL, runs fn with a service over
 // it, and closes the store.
-func withService(ctx context.Context, dbURL string, fn func(*phonebook.Service) error) (err error) {
+func (c *cli) withService(ctx context.Context, dbURL string, fn func(*phonebook.Service) error) (err error) {
 	store, err := openStore(ctx, dbURL)
 	if err != nil {
 		return err
@@ -23,7 +24,25 @@ func withService(ctx context.Context, dbURL string, fn func(*phonebook.Service) 
 			err = fmt.Errorf("close store: %w", cerr)
 		}
 	}()
-	return fn(phonebook.NewService(store, nil))
+	svc, err := c.newService(store)
+	if err != nil {
+		return err
+	}
+	return fn(svc)
+}
+
+// newService returns the service over store, able to keep signing secrets
+// when PHONEBOOK_SECRET_KEY is set.
+func (c *cli) newService(store phonebook.Store) (*phonebook.Service, error) {
+	svc := phonebook.NewService(store, nil)
+	if key := c.getenv(envSecretKey); key != "" {
+		box, err := secretbox.New(key)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envSecretKey, err)
+		}
+		svc.SetSealer(box)
+	}
+	return svc, nil
 }
 
 func (c *cli) tenantsCreate(ctx context.Context, args []string) error {
@@ -40,7 +59,7 @@ func (c *cli) tenantsCreate(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return usageErrorf(fs, "tenants create takes one SLUG, got %d arguments", len(pos))
 	}
-	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
 		t, err := svc.CreateTenant(ctx, phonebook.TenantInput{
 			Slug:                  pos[0],
 			DefaultRegion:         *region,
@@ -74,7 +93,7 @@ func (c *cli) tenantsList(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf(fs, "tenants list takes no arguments, got %q", pos[0])
 	}
-	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
 		tenants, err := svc.Tenants(ctx)
 		if err != nil {
 			return err
@@ -110,7 +129,7 @@ func (c *cli) keysCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
 		k, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: *tenant, Name: *name, Scopes: sc, SigningSecret: *signing})
 		if err != nil {
 			return err
@@ -135,7 +154,7 @@ func (c *cli) keysList(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf(fs, "keys list takes no arguments, got %q", pos[0])
 	}
-	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
 		keys, err := svc.APIKeys(ctx)
 		if err != nil {
 			return err
@@ -168,7 +187,7 @@ func (c *cli) keysRevoke(ctx context.Context, args []string) error {
 	if err != nil || id < 1 {
 		return phonebook.Errorf(phonebook.ECodeValidation, "id", "key ID must be a positive integer, got %q", pos[0])
 	}
-	return withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
 		if err := svc.RevokeAPIKey(ctx, id); err != nil {
 			return err
 		}

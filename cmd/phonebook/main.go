@@ -33,6 +33,7 @@ const (
 	envAddr         = "PHONEBOOK_ADDR"
 	envDB           = "PHONEBOOK_DB"
 	envBootstrapKey = "PHONEBOOK_BOOTSTRAP_KEY"
+	envSecretKey    = "PHONEBOOK_SECRET_KEY"
 	envLogFormat    = "PHONEBOOK_LOG_FORMAT"
 )
 
@@ -67,6 +68,7 @@ Environment:
   PHONEBOOK_DB             database URL, when --db is not given
   PHONEBOOK_ADDR           listen address of serve, when --addr is not given
   PHONEBOOK_BOOTSTRAP_KEY  secret of the admin key serve creates on an empty store
+  PHONEBOOK_SECRET_KEY     server key (16+ characters) that encrypts signing secrets
   PHONEBOOK_LOG_FORMAT     text (default) or json
 `
 

@@ -58,7 +58,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 
 // serveStore runs the server on an open store; the caller closes it.
 func (c *cli) serveStore(ctx context.Context, addr string, store phonebook.Store) error {
-	svc := phonebook.NewService(store, nil)
+	svc, err := c.newService(store)
+	if err != nil {
+		return err
+	}
 	created, key, secret, err := svc.Bootstrap(ctx, c.getenv(envBootstrapKey))
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)

@@ -116,6 +116,26 @@ func testKeys(t *testing.T, open Opener) {
 	if err != nil || sa.Key.SigningSecret == "" || sa.Key.SigningSecret != signed.SigningSecret {
 		t.Errorf("signing secret: got %q, want %q (%v)", sa.Key.SigningSecret, signed.SigningSecret, err)
 	}
+	// The store holds the signing secret sealed, never in clear.
+	err = e.Store.Read(ctx, func(tx phonebook.Tx) error {
+		k, err := tx.FindAPIKeyByHash(ctx, phonebook.HashSecret(signedSecret))
+		if err != nil {
+			return err
+		}
+		if k.SigningSecret == "" || strings.Contains(k.SigningSecret, signed.SigningSecret) {
+			t.Errorf("stored signing secret %q is not sealed", k.SigningSecret)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A service without the server key refuses keys with a signing secret.
+	bare := phonebook.NewService(e.Store, nil)
+	_, err = bare.Authenticate(ctx, signedSecret)
+	WantCode(t, err, phonebook.ECodeUnauthorized, "")
+	_, _, err = bare.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}, SigningSecret: "generate"})
+	WantCode(t, err, phonebook.ECodeValidation, "signing_secret")
 	_, _, err = e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}, SigningSecret: "short"})
 	WantCode(t, err, phonebook.ECodeValidation, "signing_secret")
 	_, _, err = e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "nope", Scopes: []string{"admin"}})

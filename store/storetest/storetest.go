@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/secretbox"
 )
 
 // Opener returns a fresh, empty, migrated store; the suite closes it.
@@ -30,7 +31,18 @@ func MustEnv(t *testing.T, open Opener, slug string) *Env {
 	st := open(t)
 	t.Cleanup(func() { st.Close() })
 	svc := phonebook.NewService(st, nil)
+	svc.SetSealer(MustBox(t))
 	return MustTenant(t, svc, phonebook.TenantInput{Slug: slug})
+}
+
+// MustBox returns a secretbox under a fixed test server key.
+func MustBox(t *testing.T) *secretbox.Box {
+	t.Helper()
+	b, err := secretbox.New("test-server-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // MustTenant creates a tenant on svc and returns an admin caller of it.
