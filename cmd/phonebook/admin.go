@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -211,6 +212,43 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "migrations applied: schema version %d\n", v)
+	return nil
+}
+
+func (c *cli) backup(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("backup", "backup FILE [--db URL]")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf(fs, "backup takes one argument: the file to write")
+	}
+	dbURL := c.orEnv(*db, envDB, defaultDB)
+	kind, _, err := parseDBURL(dbURL)
+	if err != nil {
+		return err
+	}
+	if kind == storePostgres {
+		return errors.New("backup copies SQLite files; for PostgreSQL use pg_dump (e.g. pg_dump --format=custom --file=phonebook.dump \"$PHONEBOOK_DB\") or your provider's snapshots")
+	}
+	store, err := openStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	b, ok := store.(interface {
+		Backup(ctx context.Context, path string) error
+	})
+	if !ok {
+		return errors.New("this store cannot be backed up by phonebook")
+	}
+	start := time.Now()
+	if err := b.Backup(ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "backup written to %s in %s\n", pos[0], time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -58,6 +58,8 @@ Commands:
   keys list               list the API keys (never their secrets)
   keys revoke ID          revoke an API key
   migrate                 run the database migrations
+  backup FILE             write a consistent copy of the SQLite database to FILE
+                          while the server keeps running
   version                 print the version
   help                    print this help
 
@@ -136,6 +138,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		})
 	case "migrate":
 		return c.migrate(ctx, rest)
+	case "backup":
+		return c.backup(ctx, rest)
 	case "version":
 		return c.version(rest)
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -132,6 +133,26 @@ func Migrate(ctx context.Context, path string) (int64, error) {
 	var v int64
 	err = s.writer.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
 	return v, err
+}
+
+// Backup writes a consistent copy of the database to path (which must not
+// exist) while the store keeps serving: VACUUM INTO reads one snapshot, so
+// writers are not blocked and the copy is a complete, compact database.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("sqlite: backup: %s already exists", path)
+	}
+	// A connection of its own: the readers are query_only and the writer
+	// must stay free for writes while the copy is made.
+	db, err := sql.Open("sqlite", "file:"+s.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", path, err)
+	}
+	return nil
 }
 
 // Close closes both pools; the WAL is checkpointed by SQLite on last close.
