@@ -445,6 +445,10 @@ func (s *Service) UpdatePhone(ctx context.Context, ref, pref CustomerRef, upd Ph
 		if err := checkVersion(ifVersion, p.Version); err != nil {
 			return err
 		}
+		if noop := (PhoneUpdate{Rules: upd.Rules}); upd == noop {
+			out = p // nothing asked: no write, no new version, no event
+			return nil
+		}
 		if err := s.applyPhoneUpdate(ctx, tx, a, c, p, upd); err != nil {
 			return err
 		}
