@@ -5,11 +5,25 @@ import (
 	"net/http"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect/crossriver"
+	"github.com/phonebook/phonebook/dialect/rambase"
+	"github.com/phonebook/phonebook/dialect/relay"
+	"github.com/phonebook/phonebook/dialect/ticketevolution"
 	"github.com/phonebook/phonebook/httpapi"
 )
 
-// newHandler returns the whole HTTP API: /v1, the dialects, health,
-// metrics and docs.
+// newHandler returns the whole HTTP API: /v1, the five vendor dialects,
+// health, metrics and docs.
 func newHandler(log *slog.Logger, svc *phonebook.Service) http.Handler {
-	return httpapi.NewServer(log, svc, httpapi.Options{})
+	return httpapi.NewServer(log, svc, httpapi.Options{Dialects: dialects(log, svc)})
+}
+
+// dialects are the vendor wire formats served next to /v1.
+func dialects(log *slog.Logger, svc *phonebook.Service) []httpapi.Dialect {
+	return []httpapi.Dialect{
+		crossriver.New(log, svc),
+		ticketevolution.New(log, svc),
+		rambase.New(log, svc),
+		relay.New(log, svc),
+	}
 }
