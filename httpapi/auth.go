@@ -44,6 +44,10 @@ func (s *Server) authenticate(rt Route, next http.Handler) http.Handler {
 		if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
 			info.tenant, info.keyID = a.Tenant.Slug, a.Key.ID
 		}
+		if !s.limiter.allow(w, a.Key.ID) {
+			writeError(w, r, httpError(codeRateLimited, "", "too many requests for this API key; retry after the time in Retry-After"))
+			return
+		}
 		if rt.Scope != "" && !a.Key.HasScope(rt.Scope) {
 			deny(w, r, phonebook.Errorf(phonebook.ECodeForbidden, "", "this key lacks the %s scope", rt.Scope))
 			return

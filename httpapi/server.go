@@ -27,6 +27,9 @@ type Options struct {
 	Dialects []Dialect
 	// Registry collects the metrics served at /metrics; a new one when nil.
 	Registry *prometheus.Registry
+	// RateLimit is the per-key limit; nil means DefaultRateLimit, a zero
+	// Rate turns it off.
+	RateLimit *RateLimit
 }
 
 // Dialect is a vendor wire format served on the same store and keys.
@@ -43,6 +46,7 @@ type Server struct {
 	routes   []Route
 	metrics  *metrics
 	registry *prometheus.Registry
+	limiter  *limiter
 }
 
 // NewServer returns the whole HTTP API over svc.
@@ -52,7 +56,11 @@ func NewServer(log *slog.Logger, svc *phonebook.Service, opts Options) *Server {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{log: log, svc: svc, mux: http.NewServeMux(), metrics: newMetrics(reg), registry: reg}
+	rl := DefaultRateLimit
+	if opts.RateLimit != nil {
+		rl = *opts.RateLimit
+	}
+	s := &Server{log: log, svc: svc, mux: http.NewServeMux(), metrics: newMetrics(reg), registry: reg, limiter: newLimiter(rl)}
 	s.routes = s.allRoutes(opts.Dialects)
 	s.mount()
 	return s

@@ -34,6 +34,8 @@ const (
 	envDB           = "PHONEBOOK_DB"
 	envBootstrapKey = "PHONEBOOK_BOOTSTRAP_KEY"
 	envSecretKey    = "PHONEBOOK_SECRET_KEY"
+	envRateLimit    = "PHONEBOOK_RATE_LIMIT"
+	envRateBurst    = "PHONEBOOK_RATE_BURST"
 	envLogFormat    = "PHONEBOOK_LOG_FORMAT"
 )
 
@@ -71,6 +73,8 @@ Environment:
   PHONEBOOK_ADDR           listen address of serve, when --addr is not given
   PHONEBOOK_BOOTSTRAP_KEY  secret of the admin key serve creates on an empty store
   PHONEBOOK_SECRET_KEY     server key (16+ characters) that encrypts signing secrets
+  PHONEBOOK_RATE_LIMIT     requests per second per API key (default 1000, 0 = off)
+  PHONEBOOK_RATE_BURST     burst per API key (default 2000)
   PHONEBOOK_LOG_FORMAT     text (default) or json
 `
 

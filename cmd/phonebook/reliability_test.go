@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -316,5 +317,43 @@ func TestBackupUnderLoad(t *testing.T) {
 	a.mu.Unlock()
 	if after <= before {
 		t.Errorf("no write acknowledged after the backup: %d then %d", before, after)
+	}
+}
+
+// TestServerLimits: a client that never finishes its headers is cut off
+// (read header timeout), and oversized headers are refused.
+func TestServerLimits(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, mapEnv(envDB, "sqlite:"+filepath.Join(t.TempDir(), "limits.db")), "--addr", "127.0.0.1:0")
+	addr := strings.TrimPrefix(s.url, "http://")
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(readHeaderTimeout + 5*time.Second))
+	buf := make([]byte, 512)
+	_, err = conn.Read(buf)
+	if err == nil && !strings.Contains(string(buf), "408") {
+		t.Errorf("slow client got an answer: %q", buf)
+	}
+	if d := time.Since(start); d > readHeaderTimeout+3*time.Second {
+		t.Errorf("slow client held the connection %s, read header timeout is %s", d, readHeaderTimeout)
+	}
+
+	req, _ := http.NewRequest("GET", s.url+"/healthz", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", maxHeaderBytes+16<<10))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("oversized headers: %d, want 431", res.StatusCode)
 	}
 }

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/httpapi"
 )
 
 // HTTP server limits: slow or oversized clients cannot hold connections.
@@ -74,13 +77,17 @@ func (c *cli) serveStore(ctx context.Context, addr string, store phonebook.Store
 		c.log.Info(envBootstrapKey + " ignored: the store already has tenants")
 	}
 
+	rl, err := c.rateLimit()
+	if err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           newHandler(c.log, svc),
+		Handler:           httpapi.NewServer(c.log, svc, httpapi.Options{Dialects: dialects(c.log, svc), RateLimit: rl}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -110,4 +117,25 @@ func (c *cli) serveStore(ctx context.Context, addr string, store phonebook.Store
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// rateLimit reads the per-key rate limit from PHONEBOOK_RATE_LIMIT
+// (requests per second, 0 turns it off) and PHONEBOOK_RATE_BURST.
+func (c *cli) rateLimit() (*httpapi.RateLimit, error) {
+	rl := httpapi.DefaultRateLimit
+	if v := c.getenv(envRateLimit); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%s: want requests per second (0 turns limiting off), got %q", envRateLimit, v)
+		}
+		rl.Rate = f
+	}
+	if v := c.getenv(envRateBurst); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: want a positive number of requests, got %q", envRateBurst, v)
+		}
+		rl.Burst = n
+	}
+	return &rl, nil
 }
