@@ -9,6 +9,7 @@ import (
 	"github.com/phonebook/phonebook/dialect/rambase"
 	"github.com/phonebook/phonebook/dialect/relay"
 	"github.com/phonebook/phonebook/dialect/ticketevolution"
+	"github.com/phonebook/phonebook/dialect/wasp"
 	"github.com/phonebook/phonebook/httpapi"
 )
 
@@ -25,5 +26,6 @@ func dialects(log *slog.Logger, svc *phonebook.Service) []httpapi.Dialect {
 		ticketevolution.New(log, svc),
 		rambase.New(log, svc),
 		relay.New(log, svc),
+		wasp.New(log, svc),
 	}
 }
