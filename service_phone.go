@@ -311,11 +311,20 @@ func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, 
 			return err
 		}
 	}
+	asked := p.Consent.Type != ConsentNone
+	if err := s.inheritConsent(ctx, tx, a, p); err != nil {
+		return err
+	}
 	if err := tx.CreatePhone(ctx, p); err != nil {
 		return err
 	}
 	if err := tx.AddEvent(ctx, s.event(a, EventPhoneCreated, c.ID, p.ID, nil, p)); err != nil {
 		return err
+	}
+	if asked {
+		if err := s.phoneConsent(ctx, tx, a, p, c); err != nil {
+			return err
+		}
 	}
 	if demoted != nil {
 		if err := s.primaryMoved(ctx, tx, a, c.ID, demoted, p); err != nil {
@@ -580,6 +589,9 @@ func (s *Service) applyPhoneUpdate(ctx context.Context, tx Tx, a *Auth, c *Custo
 	}
 	if consentChanged {
 		if err := tx.AddEvent(ctx, s.event(a, EventConsentChanged, c.ID, p.ID, before.Consent, p.Consent)); err != nil {
+			return err
+		}
+		if err := s.phoneConsent(ctx, tx, a, p, c); err != nil {
 			return err
 		}
 	}

@@ -109,8 +109,56 @@ type Tx interface {
 	// ReleaseIdempotencyKey deletes the record of tenant and key.
 	ReleaseIdempotencyKey(ctx context.Context, tenantID int64, key string) error
 
-	// AddEvent appends e to the outbox and sets its ID and Seq.
+	// AddEvent appends e to the outbox and sets its ID and Seq. In the same
+	// transaction it queues a delivery for every webhook of the tenant that
+	// subscribes to e's type, and a publication for every registered
+	// publisher (NATS).
 	AddEvent(ctx context.Context, e *Event) error
+	// FindHistory returns the tenant's events of a customer (phoneID 0) or
+	// of one phone, after seq, oldest first.
+	FindHistory(ctx context.Context, tenantID, customerID, phoneID, afterSeq int64, limit int) ([]*Event, error)
+
+	// CreateWebhook inserts w and sets its ID.
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	// FindWebhooks lists the tenant's webhooks by id.
+	FindWebhooks(ctx context.Context, tenantID int64) ([]*Webhook, error)
+	// FindWebhook errors: not_found.
+	FindWebhook(ctx context.Context, tenantID, id int64) (*Webhook, error)
+	// DeleteWebhook deletes the webhook and its deliveries. Errors: not_found.
+	DeleteWebhook(ctx context.Context, tenantID, id int64) error
+	// FindDeliveries lists a webhook's deliveries, newest first, with their
+	// attempts.
+	FindDeliveries(ctx context.Context, tenantID, webhookID int64, limit int) ([]*Delivery, error)
+	// RequeueDelivery makes a delivery pending again, due at now. Errors:
+	// not_found.
+	RequeueDelivery(ctx context.Context, tenantID, webhookID, deliveryID int64, now time.Time) (*Delivery, error)
+	// ClaimDeliveries leases up to limit due deliveries (of any tenant)
+	// until leaseUntil and counts the attempt. A delivery waits while an
+	// earlier one of the same webhook and customer is pending. Several
+	// nodes never claim the same delivery (FOR UPDATE SKIP LOCKED).
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*ClaimedDelivery, error)
+	// RecordAttempt logs an attempt and sets the delivery's status and, when
+	// pending, its next attempt.
+	RecordAttempt(ctx context.Context, deliveryID int64, at DeliveryAttempt, status string, next *time.Time) error
+
+	// AddConsent appends rec to the ledger and sets its ID.
+	AddConsent(ctx context.Context, rec *ConsentRecord) error
+	// FindConsentAt returns the tenant's latest record for e164 captured at
+	// or before at (latest recorded on ties). Errors: not_found.
+	FindConsentAt(ctx context.Context, tenantID int64, e164 string, at time.Time) (*ConsentRecord, error)
+	// FindConsentHistory lists the ledger of e164, oldest capture first.
+	FindConsentHistory(ctx context.Context, tenantID int64, e164 string) ([]*ConsentRecord, error)
+
+	// RegisterPublisher makes AddEvent queue every later event for the
+	// named publisher.
+	RegisterPublisher(ctx context.Context, name string) error
+	// ClaimPublications leases the named publisher to owner until
+	// leaseUntil (ok is false while another owner's lease runs: one node
+	// publishes at a time, which keeps events in order) and returns up to
+	// limit queued events in order, with their tenant slug.
+	ClaimPublications(ctx context.Context, name, owner string, now, leaseUntil time.Time, limit int) (events []*Event, ok bool, err error)
+	// DeletePublications removes published events from the queue.
+	DeletePublications(ctx context.Context, name string, seqs []int64) error
 	// FindEvents returns the tenant's events after seq, oldest first.
 	FindEvents(ctx context.Context, tenantID int64, afterSeq int64, limit int) ([]*Event, error)
 }
@@ -140,6 +188,7 @@ type Event struct {
 	KeyName    string          `json:"key_name,omitempty"`
 	Source     string          `json:"source,omitempty"`
 	OccurredAt time.Time       `json:"occurred_at"`
+	TenantSlug string          `json:"tenant,omitempty"`
 	Before     json.RawMessage `json:"before,omitempty"`
 	After      json.RawMessage `json:"after,omitempty"`
 }

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -26,12 +28,30 @@ func (t *tx) AddEvent(ctx context.Context, e *phonebook.Event) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb) RETURNING seq`,
 		e.ID, e.TenantID, e.Type, nullInt(e.CustomerID), nullInt(e.PhoneID), nullInt(e.KeyID), e.KeyName, e.Source,
 		utc(e.OccurredAt), nullJSON(e.Before), nullJSON(e.After)).Scan(&e.Seq)
-	return storeErr("add event", err)
+	if err != nil {
+		return storeErr("add event", err)
+	}
+	// The outbox of every subscriber, in the event's own transaction.
+	if _, err := t.tx.Exec(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
+		SELECT id, tenant_id, $1, $2, $3, $3 FROM webhooks
+		WHERE tenant_id = $4 AND (event_types = '*' OR $5 = ANY (string_to_array(event_types, ',')))`,
+		e.Seq, e.CustomerID, utc(e.OccurredAt), e.TenantID, e.Type); err != nil {
+		return storeErr("queue deliveries", err)
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO publications (publisher, event_seq) SELECT name, $1 FROM publishers`, e.Seq); err != nil {
+		return storeErr("queue publications", err)
+	}
+	return nil
 }
 
-func (t *tx) FindEvents(ctx context.Context, tenantID int64, afterSeq int64, limit int) ([]*phonebook.Event, error) {
-	rows, err := t.tx.Query(ctx, `SELECT seq, uuid, tenant_id, type, customer_id, phone_id, key_id, key_name, source, occurred_at, before::text, after::text
-		FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, tenantID, afterSeq, limit)
+const eventColumns = `e.seq, e.uuid, e.tenant_id, t.slug, e.type, e.customer_id, e.phone_id, e.key_id, e.key_name, e.source, e.occurred_at, e.before::text, e.after::text`
+
+// findEvents returns events matching where (on alias e, placeholders from
+// $1), in seq order.
+func (t *tx) findEvents(ctx context.Context, where string, args []any, limit int) ([]*phonebook.Event, error) {
+	args = append(args, limit)
+	rows, err := t.tx.Query(ctx, `SELECT `+eventColumns+` FROM events e JOIN tenants t ON t.id = e.tenant_id
+		WHERE `+where+` ORDER BY e.seq LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, storeErr("find events", err)
 	}
@@ -41,7 +61,7 @@ func (t *tx) FindEvents(ctx context.Context, tenantID int64, afterSeq int64, lim
 		var e phonebook.Event
 		var cust, ph, key *int64
 		var before, after *string
-		if err := rows.Scan(&e.Seq, &e.ID, &e.TenantID, &e.Type, &cust, &ph, &key, &e.KeyName, &e.Source, &e.OccurredAt, &before, &after); err != nil {
+		if err := rows.Scan(&e.Seq, &e.ID, &e.TenantID, &e.TenantSlug, &e.Type, &cust, &ph, &key, &e.KeyName, &e.Source, &e.OccurredAt, &before, &after); err != nil {
 			return nil, storeErr("scan event", err)
 		}
 		if cust != nil {
@@ -63,4 +83,41 @@ func (t *tx) FindEvents(ctx context.Context, tenantID int64, afterSeq int64, lim
 		out = append(out, &e)
 	}
 	return out, storeErr("find events", rows.Err())
+}
+
+func (t *tx) FindEvents(ctx context.Context, tenantID int64, afterSeq int64, limit int) ([]*phonebook.Event, error) {
+	return t.findEvents(ctx, `e.tenant_id = $1 AND e.seq > $2`, []any{tenantID, afterSeq}, limit)
+}
+
+func (t *tx) FindHistory(ctx context.Context, tenantID, customerID, phoneID, afterSeq int64, limit int) ([]*phonebook.Event, error) {
+	if phoneID != 0 {
+		return t.findEvents(ctx, `e.tenant_id = $1 AND e.customer_id = $2 AND e.phone_id = $3 AND e.seq > $4`, []any{tenantID, customerID, phoneID, afterSeq}, limit)
+	}
+	return t.findEvents(ctx, `e.tenant_id = $1 AND e.customer_id = $2 AND e.seq > $3`, []any{tenantID, customerID, afterSeq}, limit)
+}
+
+func (t *tx) RegisterPublisher(ctx context.Context, name string) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO publishers (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, name, utc(t.now()))
+	return storeErr("register publisher", err)
+}
+
+func (t *tx) ClaimPublications(ctx context.Context, name, owner string, now, leaseUntil time.Time, limit int) ([]*phonebook.Event, bool, error) {
+	tag, err := t.tx.Exec(ctx, `UPDATE publishers SET owner = $1, leased_until = $2 WHERE name = $3 AND (owner = $1 OR leased_until <= $4)`,
+		owner, utc(leaseUntil), name, utc(now))
+	if err != nil {
+		return nil, false, storeErr("lease publisher", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, false, nil
+	}
+	evs, err := t.findEvents(ctx, `e.seq IN (SELECT event_seq FROM publications WHERE publisher = $1)`, []any{name}, limit)
+	return evs, err == nil, err
+}
+
+func (t *tx) DeletePublications(ctx context.Context, name string, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	_, err := t.tx.Exec(ctx, `DELETE FROM publications WHERE publisher = $1 AND event_seq = ANY($2)`, name, seqs)
+	return storeErr("delete publications", err)
 }
