@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -42,10 +43,14 @@ type Options struct {
 
 // Store is a phonebook.Store on one SQLite file.
 type Store struct {
-	path   string
-	writer *sql.DB
-	reader *sql.DB
-	now    func() time.Time
+	path    string
+	writer  *sql.DB
+	reader  *sql.DB
+	now     func() time.Time
+	writes  chan *writeReq
+	stop    chan struct{}
+	stopped chan struct{}
+	closed  sync.Once
 }
 
 var _ phonebook.Store = (*Store)(nil)
@@ -104,6 +109,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 	s.reader = reader
+	s.writes = make(chan *writeReq)
+	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
+	go s.committer()
 	return s, nil
 }
 
@@ -157,6 +165,12 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 
 // Close closes both pools; the WAL is checkpointed by SQLite on last close.
 func (s *Store) Close() error {
+	s.closed.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			<-s.stopped
+		}
+	})
 	var errs []error
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
@@ -176,7 +190,17 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Write runs fn in an IMMEDIATE transaction on the writer connection.
 func (s *Store) Write(ctx context.Context, fn func(phonebook.Tx) error) error {
-	return s.run(ctx, s.writer, fn)
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- r:
+	case <-ctx.Done():
+		return storeErr("write", ctx.Err())
+	case <-s.stop:
+		return &phonebook.Error{Code: phonebook.ECodeUnavailable, Message: "store closed"}
+	}
+	// Once handed over, the write is waited for even if ctx ends: the
+	// caller must not be told it failed when it may be committed.
+	return <-r.done
 }
 
 // Read runs fn in a read transaction: one snapshot of the file.

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/store/sqlite"
@@ -160,5 +162,77 @@ func TestMigrate(t *testing.T) {
 	v2, err := sqlite.Migrate(context.Background(), path)
 	if err != nil || v2 != v {
 		t.Fatalf("second Migrate: %d, %v; want %d", v2, err, v)
+	}
+}
+
+// TestGroupCommit: concurrent writes share commits, yet each succeeds or
+// fails alone — a failing or panicking write leaves no trace, the others
+// in its group are committed.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	st := MustOpen(t)
+	defer st.Close()
+	svc := phonebook.NewService(st, nil)
+	e := storetest.MustTenant(t, svc, phonebook.TenantInput{Slug: "acme"})
+	var wg sync.WaitGroup
+	errs := make([]error, 300)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = st.Write(ctx, func(tx phonebook.Tx) error {
+				c := &phonebook.Customer{TenantID: e.Tenant.ID, Name: fmt.Sprint("c", i), ExternalID: fmt.Sprint("x", i),
+					Status: "active", CreatedAt: time.Now(), UpdatedAt: time.Now(), Version: 1}
+				if err := tx.CreateCustomer(ctx, c); err != nil {
+					return err
+				}
+				switch i % 10 {
+				case 3:
+					return phonebook.Errorf(phonebook.ECodeValidation, "", "refused after writing")
+				case 7:
+					panic("boom")
+				}
+				return nil
+			})
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		want := ""
+		switch i % 10 {
+		case 3:
+			want = phonebook.ECodeValidation
+		case 7:
+			want = phonebook.ECodeInternal
+		}
+		if got := phonebook.ErrorCode(err); got != want {
+			t.Errorf("write %d: got %q (%v), want %q", i, got, err, want)
+		}
+	}
+	page, err := svc.FindCustomers(e.Ctx, phonebook.CustomerFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(page.Customers), 240; got != want {
+		t.Errorf("customers stored: got %d, want %d", got, want)
+	}
+	for _, c := range page.Customers {
+		var i int
+		fmt.Sscanf(c.Name, "c%d", &i)
+		if i%10 == 3 || i%10 == 7 {
+			t.Errorf("customer %s of a failed write was stored", c.Name)
+		}
+	}
+	// A cancelled context before the write starts: refused, nothing written.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	err = st.Write(cctx, func(tx phonebook.Tx) error { t.Error("fn ran under a cancelled context"); return nil })
+	if err == nil {
+		t.Error("write under a cancelled context succeeded")
+	}
+	// After Close, writes fail cleanly.
+	st.Close()
+	if err := st.Write(ctx, func(phonebook.Tx) error { return nil }); phonebook.ErrorCode(err) != phonebook.ECodeUnavailable {
+		t.Errorf("write after close: %v", err)
 	}
 }
