@@ -199,7 +199,10 @@ func ifMatch(r *http.Request) int64 {
 		return 0
 	}
 	for _, tag := range strings.Split(h, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		tag = strings.TrimSpace(tag)
+		if strings.HasPrefix(tag, "W/") {
+			continue // If-Match compares strongly: a weak tag never matches (RFC 9110 §13.1.1)
+		}
 		if v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64); err == nil && v > 0 {
 			return v
 		}
