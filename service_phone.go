@@ -3,6 +3,7 @@ package phonebook
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -201,12 +202,16 @@ func (s *Service) AddPhone(ctx context.Context, ref CustomerRef, in PhoneInput) 
 		if err != nil {
 			return err
 		}
+		phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+		if err != nil {
+			return err
+		}
 		q := *p // fn may run again: start from the validated phone each time
-		if err := s.insertPhone(ctx, tx, a, c, &q); err != nil {
+		if _, err := s.insertPhone(ctx, tx, a, c, &q, phones); err != nil {
 			return err
 		}
 		*p = q
-		return nil
+		return s.touch(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, err
@@ -235,12 +240,19 @@ func (s *Service) AddPhones(ctx context.Context, ref CustomerRef, ins []PhoneInp
 		if err != nil {
 			return err
 		}
+		phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+		if err != nil {
+			return err
+		}
 		for i, p := range parsed {
 			q := *p
-			if err := s.insertPhone(ctx, tx, a, c, &q); err != nil {
+			if phones, err = s.insertPhone(ctx, tx, a, c, &q, phones); err != nil {
 				return &BatchError{Index: i, Err: err}
 			}
 			out[i] = &q
+		}
+		if err := s.touch(ctx, tx, c); err != nil {
+			return err
 		}
 		// A later phone may have taken the primary flag from an earlier
 		// one: answer with the state as committed.
@@ -274,65 +286,69 @@ func (e *BatchError) Error() string { return "record " + strconv.Itoa(e.Index) +
 // Unwrap exposes the record's domain error (its code and field).
 func (e *BatchError) Unwrap() error { return e.Err }
 
-// insertPhone adds p to the locked customer c inside tx.
-func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, p *Phone) error {
+// insertPhone adds p to the locked customer c, whose phones are phones,
+// inside tx, and returns c's phones after the change. The caller touches c.
+func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, p *Phone, phones []*Phone) ([]*Phone, error) {
 	t := a.Tenant
-	phones, err := tx.FindPhones(ctx, t.ID, c.ID)
-	if err != nil {
-		return err
-	}
 	holds := false
 	for _, o := range phones {
 		if o.E164 == p.E164 {
 			holds = true
 			if o.Extension == p.Extension {
-				return Errorf(ECodePhoneDuplicate, "number", "the customer already has this phone number")
+				return phones, Errorf(ECodePhoneDuplicate, "number", "the customer already has this phone number")
 			}
 		}
 	}
 	if len(phones) >= t.MaxPhonesPerCustomer {
-		return Errorf(ECodePhoneLimit, "number", "the customer already has %d phones, the most allowed", t.MaxPhonesPerCustomer)
+		return phones, Errorf(ECodePhoneLimit, "number", "the customer already has %d phones, the most allowed", t.MaxPhonesPerCustomer)
 	}
 	if !holds {
 		n, err := tx.LockNumber(ctx, t.ID, p.E164, c.ID)
 		if err != nil {
-			return err
+			return phones, err
 		}
 		if n >= t.MaxCustomersPerNumber {
-			return Errorf(ECodeNumberLimit, "number", "this number is already held by %d customers, the most allowed", t.MaxCustomersPerNumber)
+			return phones, Errorf(ECodeNumberLimit, "number", "this number is already held by %d customers, the most allowed", t.MaxCustomersPerNumber)
 		}
 	}
 	p.CustomerID = c.ID
 	var demoted *Phone
+	var err error
 	if len(phones) == 0 {
 		p.IsPrimary = true
 	} else if p.IsPrimary {
 		if demoted, err = s.demote(ctx, tx, a, phones); err != nil {
-			return err
+			return phones, err
 		}
 	}
 	asked := p.Consent.Type != ConsentNone
 	if err := s.inheritConsent(ctx, tx, a, p); err != nil {
-		return err
+		return phones, err
 	}
 	if err := tx.CreatePhone(ctx, p); err != nil {
-		return err
+		return phones, err
 	}
 	if err := tx.AddEvent(ctx, s.event(a, EventPhoneCreated, c.ID, p.ID, nil, p)); err != nil {
-		return err
-	}
-	if asked {
-		if err := s.phoneConsent(ctx, tx, a, p, c); err != nil {
-			return err
-		}
+		return phones, err
 	}
 	if demoted != nil {
 		if err := s.primaryMoved(ctx, tx, a, c.ID, demoted, p); err != nil {
-			return err
+			return phones, err
 		}
 	}
-	return s.touch(ctx, tx, c)
+	added := *p
+	phones = append(phones, &added)
+	if asked {
+		if err := s.phoneConsent(ctx, tx, a, p, c); err != nil {
+			return phones, err
+		}
+		// The number's consent may have moved to other phones of c too.
+		return tx.FindPhones(ctx, t.ID, c.ID)
+	}
+	return phones, nil
 }
+
+
 
 // demote clears the primary flag of the current primary among phones and
 // returns it (nil if none).
@@ -736,51 +752,45 @@ func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]Upser
 		parsed[i], results[i].Err = s.newPhone(a.Tenant, it.Phone)
 	}
 	err = s.store.Write(ctx, func(tx Tx) error {
-		customers := map[CustomerRef]*Customer{}
-		byID := map[int64]*Customer{} // one copy per customer, however it was named
+		batch, err := s.lockBatch(ctx, tx, a, items, parsed)
+		if err != nil {
+			return err
+		}
 		for i, it := range items {
 			if parsed[i] == nil {
 				continue
 			}
 			results[i] = UpsertResult{}
+			if e := batch.refErr[it.Customer]; e != nil {
+				results[i].Err = e
+				continue
+			}
+			st := batch.byRef[it.Customer]
+			snapC, snapPhones := *st.c, clonePhones(st.phones)
 			var out *Phone
 			var created bool
 			err := tx.Savepoint(ctx, func() error {
-				c := customers[it.Customer]
-				if c == nil {
-					var err error
-					if c, err = tx.FindCustomer(ctx, a.Tenant.ID, it.Customer, true); err != nil {
-						if ErrorCode(err) == ECodeNotFound {
-							field := "customer_id"
-							if it.Customer.ExternalID != "" {
-								field = "external_id"
-							}
-							return Errorf(ECodeNotFound, field, "customer not found")
-						}
-						return err
-					}
-					if known := byID[c.ID]; known != nil {
-						c = known
-					}
-					byID[c.ID] = c
-					customers[it.Customer] = c
-				}
-				snapshot := *c
 				var err error
-				out, created, err = s.upsertOne(ctx, tx, a, c, parsed[i], it.Phone)
-				if err != nil {
-					*c = snapshot // the savepoint undid the customer's touch too
-				}
+				out, created, err = s.upsertOne(ctx, tx, a, st, parsed[i], it.Phone)
 				return err
 			})
 			if err != nil {
+				// The savepoint undid the record's writes: undo them here too.
+				*st.c, st.phones = snapC, snapPhones
 				if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
 					return err // the transaction itself failed: retry or give up whole
 				}
 				results[i].Err = err
 				continue
 			}
-			results[i].Phone, results[i].Created, results[i].Err = out, created, nil
+			results[i].Phone, results[i].Created = out, created
+		}
+		for _, st := range batch.locked {
+			if st.changed {
+				if err := s.touch(ctx, tx, st.c); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -788,6 +798,100 @@ func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]Upser
 		return nil, err
 	}
 	return results, nil
+}
+
+// batchCustomer is a customer a batch holds locked, with its phones as
+// the batch has changed them so far.
+type batchCustomer struct {
+	c       *Customer
+	phones  []*Phone
+	changed bool
+}
+
+type lockedBatch struct {
+	byRef  map[CustomerRef]*batchCustomer
+	refErr map[CustomerRef]error
+	locked []*batchCustomer // in id order
+}
+
+// lockBatch locks every customer of the batch, in id order, then every
+// number, in E.164 order, before any savepoint: a ROLLBACK TO would release
+// row locks taken inside it, and locks taken in input order deadlock
+// against other batches and writers on other nodes.
+func (s *Service) lockBatch(ctx context.Context, tx Tx, a *Auth, items []UpsertItem, parsed []*Phone) (*lockedBatch, error) {
+	b := &lockedBatch{byRef: map[CustomerRef]*batchCustomer{}, refErr: map[CustomerRef]error{}}
+	idOf := map[CustomerRef]int64{}
+	var ids []int64
+	for i, it := range items {
+		if parsed[i] == nil {
+			continue
+		}
+		if _, ok := idOf[it.Customer]; ok || b.refErr[it.Customer] != nil {
+			continue
+		}
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, it.Customer, false)
+		if IsCode(err, ECodeNotFound) {
+			field := "customer_id"
+			if it.Customer.ExternalID != "" {
+				field = "external_id"
+			}
+			b.refErr[it.Customer] = Errorf(ECodeNotFound, field, "customer not found")
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		idOf[it.Customer] = c.ID
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	byID := map[int64]*batchCustomer{}
+	for _, id := range ids {
+		c, err := tx.FindCustomer(ctx, a.Tenant.ID, CustomerRef{ID: id}, true)
+		if IsCode(err, ECodeNotFound) {
+			continue // deleted since: its records fail below
+		}
+		if err != nil {
+			return nil, err
+		}
+		phones, err := tx.FindPhones(ctx, a.Tenant.ID, id)
+		if err != nil {
+			return nil, err
+		}
+		bc := &batchCustomer{c: c, phones: phones}
+		byID[id] = bc
+		b.locked = append(b.locked, bc)
+	}
+	var numbers []string
+	for ref, id := range idOf {
+		if bc := byID[id]; bc != nil {
+			b.byRef[ref] = bc
+		} else {
+			b.refErr[ref] = Errorf(ECodeNotFound, "customer_id", "customer not found")
+		}
+	}
+	for i, it := range items {
+		if parsed[i] != nil && b.byRef[it.Customer] != nil {
+			numbers = append(numbers, parsed[i].E164)
+		}
+	}
+	slices.Sort(numbers)
+	for _, n := range slices.Compact(numbers) {
+		if _, err := tx.LockNumber(ctx, a.Tenant.ID, n, 0); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func clonePhones(ps []*Phone) []*Phone {
+	out := make([]*Phone, len(ps))
+	for i, p := range ps {
+		c := *p
+		out[i] = &c
+	}
+	return out
 }
 
 // UpsertPhone creates or updates one phone of a customer, matched on number
@@ -800,12 +904,10 @@ func (s *Service) UpsertPhone(ctx context.Context, ref CustomerRef, in PhoneInpu
 	return res[0].Phone, res[0].Created, res[0].Err
 }
 
-func (s *Service) upsertOne(ctx context.Context, tx Tx, a *Auth, c *Customer, parsed *Phone, in PhoneInput) (*Phone, bool, error) {
-	phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
-	if err != nil {
-		return nil, false, err
-	}
-	for _, o := range phones {
+// upsertOne creates or updates parsed on the locked customer st.
+func (s *Service) upsertOne(ctx context.Context, tx Tx, a *Auth, st *batchCustomer, parsed *Phone, in PhoneInput) (*Phone, bool, error) {
+	c := st.c
+	for _, o := range st.phones {
 		if o.E164 != parsed.E164 || o.Extension != parsed.Extension {
 			continue
 		}
@@ -847,12 +949,26 @@ func (s *Service) upsertOne(ctx context.Context, tx Tx, a *Auth, c *Customer, pa
 		if err := s.applyPhoneUpdate(ctx, tx, a, c, o, upd); err != nil {
 			return nil, false, err
 		}
-		return o, false, s.touch(ctx, tx, c)
+		out := *o
+		st.changed = true
+		if upd.IsPrimary != nil || upd.ConsentType != nil || upd.ConsentSource != nil {
+			// The primary flag or the number's consent may have moved to
+			// other phones: read them back rather than guess. Other changes
+			// touch o alone, which the cache holds.
+			phones, err := tx.FindPhones(ctx, a.Tenant.ID, c.ID)
+			if err != nil {
+				return nil, false, err
+			}
+			st.phones = phones
+		}
+		return &out, false, nil
 	}
 	p := *parsed
-	if err := s.insertPhone(ctx, tx, a, c, &p); err != nil {
+	phones, err := s.insertPhone(ctx, tx, a, c, &p, st.phones)
+	if err != nil {
 		return nil, false, err
 	}
+	st.phones, st.changed = phones, true
 	return &p, true, nil
 }
 

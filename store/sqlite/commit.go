@@ -57,7 +57,7 @@ func (s *Store) commitGroup(batch []*writeReq) {
 		}
 		return
 	}
-	t := &tx{tx: sqlTx, now: s.now}
+	t := &tx{tx: sqlTx, now: s.now, cache: s.wcache}
 	ok := 0
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {

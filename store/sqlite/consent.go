@@ -10,7 +10,7 @@ import (
 )
 
 func (t *tx) AddConsent(ctx context.Context, r *phonebook.ConsentRecord) error {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO consent_ledger (tenant_id, e164, type, source, evidence, captured_at, recorded_at, key_id, key_name, via)
+	err := t.queryRow(ctx, `INSERT INTO consent_ledger (tenant_id, e164, type, source, evidence, captured_at, recorded_at, key_id, key_name, via)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.TenantID, r.E164, r.Type, r.Source, r.Evidence, micros(r.CapturedAt), micros(r.RecordedAt), nullInt(r.KeyID), r.KeyName, r.Via).Scan(&r.ID)
 	return storeErr("add consent", err)
@@ -30,7 +30,7 @@ func scanConsent(row interface{ Scan(...any) error }) (*phonebook.ConsentRecord,
 }
 
 func (t *tx) FindConsentAt(ctx context.Context, tenantID int64, e164 string, at time.Time) (*phonebook.ConsentRecord, error) {
-	r, err := scanConsent(t.tx.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM consent_ledger
+	r, err := scanConsent(t.queryRow(ctx, `SELECT `+consentColumns+` FROM consent_ledger
 		WHERE tenant_id = ? AND e164 = ? AND captured_at <= ? ORDER BY captured_at DESC, id DESC LIMIT 1`, tenantID, e164, micros(at)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("consent")
@@ -42,7 +42,7 @@ func (t *tx) FindConsentAt(ctx context.Context, tenantID int64, e164 string, at 
 }
 
 func (t *tx) FindConsentHistory(ctx context.Context, tenantID int64, e164 string) ([]*phonebook.ConsentRecord, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_ledger WHERE tenant_id = ? AND e164 = ? ORDER BY captured_at, id`, tenantID, e164)
+	rows, err := t.query(ctx, `SELECT `+consentColumns+` FROM consent_ledger WHERE tenant_id = ? AND e164 = ? ORDER BY captured_at, id`, tenantID, e164)
 	if err != nil {
 		return nil, storeErr("find consent history", err)
 	}

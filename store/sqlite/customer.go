@@ -42,7 +42,7 @@ func externalIDTaken(err error) error {
 
 func (t *tx) CreateCustomer(ctx context.Context, c *phonebook.Customer) error {
 	c.UUID = uuid.Must(uuid.NewRandom()).String()
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO customers (uuid, tenant_id, external_id, name, status, created_at, updated_at, version)
+	err := t.queryRow(ctx, `INSERT INTO customers (uuid, tenant_id, external_id, name, status, created_at, updated_at, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		c.UUID, c.TenantID, nullString(c.ExternalID), c.Name, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt), c.Version).Scan(&c.ID)
 	if e := externalIDTaken(err); e != nil {
@@ -63,7 +63,7 @@ func (t *tx) FindCustomer(ctx context.Context, tenantID int64, ref phonebook.Cus
 	case ref.ID == 0:
 		return nil, notFound("customer")
 	}
-	c, err := scanCustomer(t.tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = ? AND `+where, tenantID, arg))
+	c, err := scanCustomer(t.queryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = ? AND `+where, tenantID, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("customer")
 	}
@@ -118,7 +118,7 @@ func (t *tx) FindCustomers(ctx context.Context, tenantID int64, f phonebook.Cust
 		}
 	}
 	args = append(args, f.Limit)
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, args...)
+	rows, err := t.query(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, args...)
 	if err != nil {
 		return nil, storeErr("find customers", err)
 	}
@@ -137,7 +137,7 @@ func (t *tx) FindCustomers(ctx context.Context, tenantID int64, f phonebook.Cust
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (t *tx) UpdateCustomer(ctx context.Context, c *phonebook.Customer) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE customers SET external_id = ?, name = ?, status = ?, updated_at = ?, version = ?
+	res, err := t.exec(ctx, `UPDATE customers SET external_id = ?, name = ?, status = ?, updated_at = ?, version = ?
 		WHERE tenant_id = ? AND id = ?`,
 		nullString(c.ExternalID), c.Name, c.Status, micros(c.UpdatedAt), c.Version, c.TenantID, c.ID)
 	if e := externalIDTaken(err); e != nil {
@@ -153,7 +153,7 @@ func (t *tx) UpdateCustomer(ctx context.Context, c *phonebook.Customer) error {
 }
 
 func (t *tx) DeleteCustomer(ctx context.Context, tenantID, id int64) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM customers WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	res, err := t.exec(ctx, `DELETE FROM customers WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return storeErr("delete customer", err)
 	}

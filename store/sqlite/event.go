@@ -32,7 +32,7 @@ func (t *tx) AddEvent(ctx context.Context, e *phonebook.Event) error {
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = t.now()
 	}
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO events (uuid, tenant_id, type, customer_id, phone_id, key_id, key_name, source, occurred_at, before, after)
+	err := t.queryRow(ctx, `INSERT INTO events (uuid, tenant_id, type, customer_id, phone_id, key_id, key_name, source, occurred_at, before, after)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		e.ID, e.TenantID, e.Type, nullInt(e.CustomerID), nullInt(e.PhoneID), nullInt(e.KeyID), e.KeyName, e.Source,
 		micros(e.OccurredAt), nullJSON(e.Before), nullJSON(e.After)).Scan(&e.Seq)
@@ -40,13 +40,13 @@ func (t *tx) AddEvent(ctx context.Context, e *phonebook.Event) error {
 		return storeErr("add event", err)
 	}
 	// The outbox of every subscriber, in the event's own transaction.
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
+	if _, err := t.exec(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
 		SELECT id, tenant_id, ?, ?, ?, ? FROM webhooks
 		WHERE tenant_id = ? AND (event_types = '*' OR ',' || event_types || ',' LIKE '%,' || ? || ',%')`,
 		e.Seq, e.CustomerID, micros(e.OccurredAt), micros(e.OccurredAt), e.TenantID, e.Type); err != nil {
 		return storeErr("queue deliveries", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO publications (publisher, event_seq) SELECT name, ? FROM publishers`, e.Seq); err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO publications (publisher, event_seq) SELECT name, ? FROM publishers`, e.Seq); err != nil {
 		return storeErr("queue publications", err)
 	}
 	return nil
@@ -56,7 +56,7 @@ const eventColumns = `e.seq, e.uuid, e.tenant_id, t.slug, e.type, e.customer_id,
 
 // findEvents returns events matching where (on alias e), in seq order.
 func (t *tx) findEvents(ctx context.Context, where string, args []any, limit int) ([]*phonebook.Event, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e JOIN tenants t ON t.id = e.tenant_id
+	rows, err := t.query(ctx, `SELECT `+eventColumns+` FROM events e JOIN tenants t ON t.id = e.tenant_id
 		WHERE `+where+` ORDER BY e.seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, storeErr("find events", err)
@@ -96,12 +96,12 @@ func (t *tx) FindHistory(ctx context.Context, tenantID, customerID, phoneID, aft
 }
 
 func (t *tx) RegisterPublisher(ctx context.Context, name string) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO publishers (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING`, name, micros(t.now()))
+	_, err := t.exec(ctx, `INSERT INTO publishers (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING`, name, micros(t.now()))
 	return storeErr("register publisher", err)
 }
 
 func (t *tx) ClaimPublications(ctx context.Context, name, owner string, now, leaseUntil time.Time, limit int) ([]*phonebook.Event, bool, error) {
-	res, err := t.tx.ExecContext(ctx, `UPDATE publishers SET owner = ?, leased_until = ? WHERE name = ? AND (owner = ? OR leased_until <= ?)`,
+	res, err := t.exec(ctx, `UPDATE publishers SET owner = ?, leased_until = ? WHERE name = ? AND (owner = ? OR leased_until <= ?)`,
 		owner, micros(leaseUntil), name, owner, micros(now))
 	if err != nil {
 		return nil, false, storeErr("lease publisher", err)
@@ -122,6 +122,6 @@ func (t *tx) DeletePublications(ctx context.Context, name string, seqs []int64) 
 		args = append(args, s)
 	}
 	in := strings.Repeat("?,", len(seqs))
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM publications WHERE publisher = ? AND event_seq IN (`+in[:len(in)-1]+`)`, args...)
+	_, err := t.exec(ctx, `DELETE FROM publications WHERE publisher = ? AND event_seq IN (`+in[:len(in)-1]+`)`, args...)
 	return storeErr("delete publications", err)
 }

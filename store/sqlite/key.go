@@ -11,7 +11,7 @@ import (
 )
 
 func (t *tx) CreateAPIKey(ctx context.Context, k *phonebook.APIKey, hash []byte) error {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret)
+	err := t.queryRow(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt), k.SigningSecret).Scan(&k.ID)
 	if kind, _ := constraint(err); kind == "unique" {
@@ -37,7 +37,7 @@ func scanKey(row interface{ Scan(...any) error }) (*phonebook.APIKey, error) {
 }
 
 func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*phonebook.APIKey, error) {
-	k, err := scanKey(t.tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ?`, hash))
+	k, err := scanKey(t.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("key")
 	}
@@ -48,7 +48,7 @@ func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*phonebook.APIK
 }
 
 func (t *tx) FindAPIKeys(ctx context.Context) ([]*phonebook.APIKey, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN tenants t ON t.id = k.tenant_id ORDER BY k.id`)
+	rows, err := t.query(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN tenants t ON t.id = k.tenant_id ORDER BY k.id`)
 	if err != nil {
 		return nil, storeErr("find keys", err)
 	}
@@ -65,7 +65,7 @@ func (t *tx) FindAPIKeys(ctx context.Context) ([]*phonebook.APIKey, error) {
 }
 
 func (t *tx) RevokeAPIKey(ctx context.Context, id int64, at time.Time) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, micros(at), id)
+	res, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, micros(at), id)
 	if err != nil {
 		return storeErr("revoke key", err)
 	}

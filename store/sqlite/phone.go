@@ -31,7 +31,7 @@ func scanPhone(row interface{ Scan(...any) error }) (*phonebook.Phone, error) {
 }
 
 func (t *tx) queryPhones(ctx context.Context, query string, args ...any) ([]*phonebook.Phone, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...)
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, storeErr("find phones", err)
 	}
@@ -67,7 +67,7 @@ func (t *tx) FindPhone(ctx context.Context, tenantID, customerID int64, ref phon
 	} else if ref.ID == 0 {
 		return nil, notFound("phone")
 	}
-	p, err := scanPhone(t.tx.QueryRowContext(ctx, `SELECT `+phoneColumns+` FROM phones WHERE tenant_id = ? AND customer_id = ? AND `+where, tenantID, customerID, arg))
+	p, err := scanPhone(t.queryRow(ctx, `SELECT `+phoneColumns+` FROM phones WHERE tenant_id = ? AND customer_id = ? AND `+where, tenantID, customerID, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("phone")
 	}
@@ -84,7 +84,7 @@ func (t *tx) FindPhonesByNumber(ctx context.Context, tenantID int64, e164 string
 func (t *tx) LockNumber(ctx context.Context, tenantID int64, e164 string, exceptCustomerID int64) (int, error) {
 	// The single writer already serializes every writer of the file.
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT customer_id) FROM phones WHERE tenant_id = ? AND e164 = ? AND customer_id <> ?`,
+	err := t.queryRow(ctx, `SELECT COUNT(DISTINCT customer_id) FROM phones WHERE tenant_id = ? AND e164 = ? AND customer_id <> ?`,
 		tenantID, e164, exceptCustomerID).Scan(&n)
 	return n, storeErr("count number holders", err)
 }
@@ -110,7 +110,7 @@ func phoneViolation(err error) error {
 
 func (t *tx) CreatePhone(ctx context.Context, p *phonebook.Phone) error {
 	p.UUID = uuid.Must(uuid.NewRandom()).String()
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO phones (uuid, tenant_id, customer_id, raw, e164, country_code, national_number,
+	err := t.queryRow(ctx, `INSERT INTO phones (uuid, tenant_id, customer_id, raw, e164, country_code, national_number,
 		national, international, region, line_type, valid, extension, type, label, is_primary, notes, status,
 		consent_type, consent_source, consent_updated_at, created_at, updated_at, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -124,7 +124,7 @@ func (t *tx) CreatePhone(ctx context.Context, p *phonebook.Phone) error {
 }
 
 func (t *tx) UpdatePhone(ctx context.Context, p *phonebook.Phone) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE phones SET raw = ?, e164 = ?, country_code = ?, national_number = ?, national = ?,
+	res, err := t.exec(ctx, `UPDATE phones SET raw = ?, e164 = ?, country_code = ?, national_number = ?, national = ?,
 		international = ?, region = ?, line_type = ?, valid = ?, extension = ?, type = ?, label = ?, is_primary = ?, notes = ?,
 		status = ?, consent_type = ?, consent_source = ?, consent_updated_at = ?, updated_at = ?, version = ?
 		WHERE tenant_id = ? AND id = ?`,
@@ -144,7 +144,7 @@ func (t *tx) UpdatePhone(ctx context.Context, p *phonebook.Phone) error {
 }
 
 func (t *tx) DeletePhone(ctx context.Context, tenantID, id int64) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM phones WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	res, err := t.exec(ctx, `DELETE FROM phones WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return storeErr("delete phone", err)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func (t *tx) CreatePhoneType(ctx context.Context, tenantID int64, pt *phonebook.PhoneType) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO phone_types (tenant_id, name, built_in, created_at) VALUES (?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO phone_types (tenant_id, name, built_in, created_at) VALUES (?, ?, ?, ?)`,
 		tenantID, pt.Name, pt.BuiltIn, micros(pt.CreatedAt))
 	if kind, _ := constraint(err); kind == "unique" {
 		return phonebook.Errorf(phonebook.ECodeConflict, "name", "phone type %q already exists", pt.Name)
@@ -16,7 +16,7 @@ func (t *tx) CreatePhoneType(ctx context.Context, tenantID int64, pt *phonebook.
 }
 
 func (t *tx) FindPhoneTypes(ctx context.Context, tenantID int64) ([]*phonebook.PhoneType, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT name, built_in, created_at FROM phone_types WHERE tenant_id = ? ORDER BY name`, tenantID)
+	rows, err := t.query(ctx, `SELECT name, built_in, created_at FROM phone_types WHERE tenant_id = ? ORDER BY name`, tenantID)
 	if err != nil {
 		return nil, storeErr("find phone types", err)
 	}
@@ -35,7 +35,7 @@ func (t *tx) FindPhoneTypes(ctx context.Context, tenantID int64) ([]*phonebook.P
 }
 
 func (t *tx) DeletePhoneType(ctx context.Context, tenantID int64, name string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM phone_types WHERE tenant_id = ? AND name = ?`, tenantID, name)
+	res, err := t.exec(ctx, `DELETE FROM phone_types WHERE tenant_id = ? AND name = ?`, tenantID, name)
 	if kind, _ := constraint(err); kind == "foreignkey" {
 		return phonebook.Errorf(phonebook.ECodeTypeInUse, "name", "phone type %q is used by phones", name)
 	}

@@ -1,8 +1,9 @@
 // Package sqlite is the embedded phonebook.Store: one SQLite file through
-// the pure-Go driver modernc.org/sqlite, in WAL mode, with a single writer
-// connection (SQLite allows one writer at a time anyway; one connection
-// makes writers queue in Go instead of spinning on SQLITE_BUSY) and a pool
-// of readers.
+// the pure-Go driver modernc.org/sqlite, in WAL mode. One goroutine, the
+// committer, runs every write transaction (SQLite allows one writer at a
+// time anyway; one Go writer makes writers queue in Go instead of spinning
+// on SQLITE_BUSY, and lets concurrent writes share a commit); reads run on
+// a pool in parallel.
 package sqlite
 
 import (
@@ -47,6 +48,8 @@ type Store struct {
 	writer  *sql.DB
 	reader  *sql.DB
 	now     func() time.Time
+	wcache  *stmtCache
+	rcache  *stmtCache
 	writes  chan *writeReq
 	stop    chan struct{}
 	stopped chan struct{}
@@ -88,8 +91,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
+	// Writes are serialized by the committer goroutine (one transaction at
+	// a time); the second connection only prepares statements while the
+	// first is inside a transaction, which database/sql cannot do on a busy
+	// connection.
+	writer.SetMaxOpenConns(2)
+	writer.SetMaxIdleConns(2)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 	s := &Store{path: path, writer: writer, now: opts.Now}
@@ -109,6 +116,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 	s.reader = reader
+	s.wcache, s.rcache = newStmtCache(writer), newStmtCache(reader)
 	s.writes = make(chan *writeReq)
 	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
 	go s.committer()
@@ -172,6 +180,10 @@ func (s *Store) Close() error {
 		}
 	})
 	var errs []error
+	if s.wcache != nil {
+		s.wcache.close()
+		s.rcache.close()
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}
@@ -205,15 +217,15 @@ func (s *Store) Write(ctx context.Context, fn func(phonebook.Tx) error) error {
 
 // Read runs fn in a read transaction: one snapshot of the file.
 func (s *Store) Read(ctx context.Context, fn func(phonebook.Tx) error) error {
-	return s.run(ctx, s.reader, fn)
+	return s.run(ctx, s.reader, s.rcache, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, fn func(phonebook.Tx) error) error {
+func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, fn func(phonebook.Tx) error) error {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return storeErr("begin", err)
 	}
-	t := &tx{tx: sqlTx, now: s.now}
+	t := &tx{tx: sqlTx, now: s.now, cache: cache}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -228,6 +240,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, fn func(phonebook.Tx) error
 type tx struct {
 	tx         *sql.Tx
 	now        func() time.Time
+	cache      *stmtCache
 	savepoints int
 }
 

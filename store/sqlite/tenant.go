@@ -27,7 +27,7 @@ func (t *tx) CreateTenant(ctx context.Context, tn *phonebook.Tenant) error {
 	if tn.UUID == "" {
 		tn.UUID = uuid.Must(uuid.NewV7()).String()
 	}
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO tenants (uuid, slug, default_region, max_phones_per_customer, max_customers_per_number, strict_numbers, created_at)
+	err := t.queryRow(ctx, `INSERT INTO tenants (uuid, slug, default_region, max_phones_per_customer, max_customers_per_number, strict_numbers, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		tn.UUID, tn.Slug, tn.DefaultRegion, tn.MaxPhonesPerCustomer, tn.MaxCustomersPerNumber, tn.StrictNumbers, micros(tn.CreatedAt)).Scan(&tn.ID)
 	if kind, _ := constraint(err); kind == "unique" {
@@ -45,7 +45,7 @@ func (t *tx) FindTenantBySlug(ctx context.Context, slug string) (*phonebook.Tena
 }
 
 func (t *tx) findTenant(ctx context.Context, where string, arg any) (*phonebook.Tenant, error) {
-	tn, err := scanTenant(t.tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE `+where, arg))
+	tn, err := scanTenant(t.queryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("tenant")
 	}
@@ -56,7 +56,7 @@ func (t *tx) findTenant(ctx context.Context, where string, arg any) (*phonebook.
 }
 
 func (t *tx) FindTenants(ctx context.Context) ([]*phonebook.Tenant, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`)
+	rows, err := t.query(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, storeErr("find tenants", err)
 	}

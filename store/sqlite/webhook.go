@@ -11,7 +11,7 @@ import (
 )
 
 func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook) error {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO webhooks (tenant_id, url, event_types, secret, description, created_at)
+	err := t.queryRow(ctx, `INSERT INTO webhooks (tenant_id, url, event_types, secret, description, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
 		w.TenantID, w.URL, strings.Join(w.EventTypes, ","), w.Secret, w.Description, micros(w.CreatedAt)).Scan(&w.ID)
 	return storeErr("create webhook", err)
@@ -32,7 +32,7 @@ func scanWebhook(row interface{ Scan(...any) error }) (*phonebook.Webhook, error
 }
 
 func (t *tx) FindWebhooks(ctx context.Context, tenantID int64) ([]*phonebook.Webhook, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE tenant_id = ? ORDER BY id`, tenantID)
+	rows, err := t.query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE tenant_id = ? ORDER BY id`, tenantID)
 	if err != nil {
 		return nil, storeErr("find webhooks", err)
 	}
@@ -49,7 +49,7 @@ func (t *tx) FindWebhooks(ctx context.Context, tenantID int64) ([]*phonebook.Web
 }
 
 func (t *tx) FindWebhook(ctx context.Context, tenantID, id int64) (*phonebook.Webhook, error) {
-	w, err := scanWebhook(t.tx.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	w, err := scanWebhook(t.queryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE tenant_id = ? AND id = ?`, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("webhook")
 	}
@@ -60,7 +60,7 @@ func (t *tx) FindWebhook(ctx context.Context, tenantID, id int64) (*phonebook.We
 }
 
 func (t *tx) DeleteWebhook(ctx context.Context, tenantID, id int64) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM webhooks WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	res, err := t.exec(ctx, `DELETE FROM webhooks WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return storeErr("delete webhook", err)
 	}
@@ -90,7 +90,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (*phonebook.Delivery, err
 }
 
 func (t *tx) FindDeliveries(ctx context.Context, tenantID, webhookID int64, limit int) ([]*phonebook.Delivery, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.seq = d.event_seq
+	rows, err := t.query(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.seq = d.event_seq
 		WHERE d.tenant_id = ? AND d.webhook_id = ? ORDER BY d.id DESC LIMIT ?`, tenantID, webhookID, limit)
 	if err != nil {
 		return nil, storeErr("find deliveries", err)
@@ -114,7 +114,7 @@ func (t *tx) FindDeliveries(ctx context.Context, tenantID, webhookID int64, limi
 		return out, nil
 	}
 	// The attempts of the listed deliveries, in one query.
-	arows, err := t.tx.QueryContext(ctx, `SELECT a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
+	arows, err := t.query(ctx, `SELECT a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
 		FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
 		WHERE d.tenant_id = ? AND d.webhook_id = ? AND a.delivery_id >= ? ORDER BY a.delivery_id, a.attempt`,
 		tenantID, webhookID, out[len(out)-1].ID)
@@ -137,7 +137,7 @@ func (t *tx) FindDeliveries(ctx context.Context, tenantID, webhookID int64, limi
 }
 
 func (t *tx) RequeueDelivery(ctx context.Context, tenantID, webhookID, deliveryID int64, now time.Time) (*phonebook.Delivery, error) {
-	res, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_until = 0, delivered_at = NULL
+	res, err := t.exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_until = 0, delivered_at = NULL
 		WHERE tenant_id = ? AND webhook_id = ? AND id = ?`, micros(now), tenantID, webhookID, deliveryID)
 	if err != nil {
 		return nil, storeErr("requeue delivery", err)
@@ -145,13 +145,13 @@ func (t *tx) RequeueDelivery(ctx context.Context, tenantID, webhookID, deliveryI
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, notFound("delivery")
 	}
-	d, err := scanDelivery(t.tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ?`, deliveryID))
+	d, err := scanDelivery(t.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ?`, deliveryID))
 	return d, storeErr("find delivery", err)
 }
 
 func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*phonebook.ClaimedDelivery, error) {
 	// The single writer serializes claims: no two workers see the same row.
-	rows, err := t.tx.QueryContext(ctx, `SELECT d.id FROM deliveries d
+	rows, err := t.query(ctx, `SELECT d.id FROM deliveries d
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.leased_until <= ?
 		  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.customer_id = d.customer_id
 		                  AND p.status = 'pending' AND p.id < d.id)
@@ -171,7 +171,7 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 	rows.Close()
 	out := []*phonebook.ClaimedDelivery{}
 	for _, id := range ids {
-		if _, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = ?, attempts = attempts + 1 WHERE id = ?`, micros(leaseUntil), id); err != nil {
+		if _, err := t.exec(ctx, `UPDATE deliveries SET leased_until = ?, attempts = attempts + 1 WHERE id = ?`, micros(leaseUntil), id); err != nil {
 			return nil, storeErr("lease delivery", err)
 		}
 		c, err := t.claimed(ctx, id)
@@ -185,12 +185,12 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 
 // claimed loads a delivery with its webhook and event.
 func (t *tx) claimed(ctx context.Context, id int64) (*phonebook.ClaimedDelivery, error) {
-	d, err := scanDelivery(t.tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ?`, id))
+	d, err := scanDelivery(t.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ?`, id))
 	if err != nil {
 		return nil, storeErr("find delivery", err)
 	}
 	var tenantID, seq int64
-	if err := t.tx.QueryRowContext(ctx, `SELECT tenant_id, event_seq FROM deliveries WHERE id = ?`, id).Scan(&tenantID, &seq); err != nil {
+	if err := t.queryRow(ctx, `SELECT tenant_id, event_seq FROM deliveries WHERE id = ?`, id).Scan(&tenantID, &seq); err != nil {
 		return nil, storeErr("find delivery", err)
 	}
 	w, err := t.FindWebhook(ctx, tenantID, d.WebhookID)
@@ -208,7 +208,7 @@ func (t *tx) claimed(ctx context.Context, id int64) (*phonebook.ClaimedDelivery,
 }
 
 func (t *tx) RecordAttempt(ctx context.Context, deliveryID int64, at phonebook.DeliveryAttempt, status string, next *time.Time) error {
-	if _, err := t.tx.ExecContext(ctx, `INSERT OR REPLACE INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
+	if _, err := t.exec(ctx, `INSERT OR REPLACE INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
 		VALUES (?, ?, ?, ?, ?, ?)`, deliveryID, at.N, micros(at.At), at.StatusCode, at.Error, at.DurationMS); err != nil {
 		return storeErr("record attempt", err)
 	}
@@ -220,7 +220,7 @@ func (t *tx) RecordAttempt(ctx context.Context, deliveryID int64, at phonebook.D
 	if next != nil {
 		nextAt = micros(*next)
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_until = 0, delivered_at = ? WHERE id = ?`,
+	_, err := t.exec(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_until = 0, delivered_at = ? WHERE id = ?`,
 		status, nextAt, delivered, deliveryID)
 	return storeErr("record attempt", err)
 }
