@@ -348,8 +348,6 @@ func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, 
 	return phones, nil
 }
 
-
-
 // demote clears the primary flag of the current primary among phones and
 // returns it (nil if none).
 func (s *Service) demote(ctx context.Context, tx Tx, a *Auth, phones []*Phone) (*Phone, error) {
