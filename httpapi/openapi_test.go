@@ -16,6 +16,11 @@ import (
 	"testing"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect/crossriver"
+	"github.com/phonebook/phonebook/dialect/rambase"
+	"github.com/phonebook/phonebook/dialect/relay"
+	"github.com/phonebook/phonebook/dialect/ticketevolution"
+	"github.com/phonebook/phonebook/dialect/wasp"
 	"github.com/phonebook/phonebook/httpapi"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
@@ -24,13 +29,32 @@ import (
 // temporary directory.
 func MustOpenAPIServer(t *testing.T, opts httpapi.Options) *httpapi.Server {
 	t.Helper()
+	return mustOpenAPIServerFunc(t, func(*slog.Logger, *phonebook.Service) httpapi.Options { return opts })
+}
+
+// mustOpenAPIServerFunc is MustOpenAPIServer with options that need the
+// server's logger and service (dialects are built over them).
+func mustOpenAPIServerFunc(t *testing.T, opts func(*slog.Logger, *phonebook.Service) httpapi.Options) *httpapi.Server {
+	t.Helper()
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "phonebook.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	svc := phonebook.NewService(store, nil)
-	return httpapi.NewServer(slog.New(slog.DiscardHandler), svc, opts)
+	log := slog.New(slog.DiscardHandler)
+	return httpapi.NewServer(log, svc, opts(log, svc))
+}
+
+// allDialects are the five vendor dialects, as cmd/phonebook mounts them.
+func allDialects(log *slog.Logger, svc *phonebook.Service) httpapi.Options {
+	return httpapi.Options{Dialects: []httpapi.Dialect{
+		crossriver.New(log, svc),
+		ticketevolution.New(log, svc),
+		rambase.New(log, svc),
+		relay.New(log, svc),
+		wasp.New(log, svc),
+	}}
 }
 
 // openAPIGet serves GET path on srv and returns the response and its body.
@@ -225,17 +249,25 @@ func TestOpenAPIRouteComparison(t *testing.T) {
 // TestOpenAPIMatchesRoutes compares the served document with the router:
 // every route is documented and every documented operation is served.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	native := func(*slog.Logger, *phonebook.Service) httpapi.Options { return httpapi.Options{} }
 	tests := []struct {
 		name string
-		opts httpapi.Options
+		opts func(*slog.Logger, *phonebook.Service) httpapi.Options
+		// withoutDialects: the server mounts no dialect, so the spec's
+		// dialect operations are not served.
+		withoutDialects bool
 	}{
-		{"native API", httpapi.Options{}},
-		// Servers with Options.Dialects go here once openapi.json
-		// documents the dialects' routes.
+		{"native API", native, true},
+		{"native API and the five dialects", allDialects, false},
 	}
+	var dialectRoutes []httpapi.Route
+	for _, d := range allDialects(slog.New(slog.DiscardHandler), nil).Dialects {
+		dialectRoutes = append(dialectRoutes, d.Routes()...)
+	}
+	dialectOps := routeOperations(dialectRoutes)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := MustOpenAPIServer(t, tt.opts)
+			srv := mustOpenAPIServerFunc(t, tt.opts)
 			spec := MustOpenAPISpec(t, srv)
 			version, _ := spec["openapi"].(string)
 			if !strings.HasPrefix(version, "3.1") {
@@ -246,9 +278,87 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				t.Errorf("route %s is served but not in openapi.json", op)
 			}
 			for _, op := range notServed {
+				if tt.withoutDialects && dialectOps[op] {
+					continue
+				}
 				t.Errorf("openapi.json documents %s but no route serves it", op)
 			}
 		})
+	}
+}
+
+// TestOpenAPIDialectOperations checks how the spec documents each
+// dialect's routes: a summary, the vendor's tag, the vendor's credential
+// (not the native X-API-Key) with the route's scope, and a 2xx answer with
+// a body schema.
+func TestOpenAPIDialectOperations(t *testing.T) {
+	spec := MustOpenAPISpec(t, MustOpenAPIServer(t, httpapi.Options{}))
+	schemes, _ := specResolve(spec, "#/components/securitySchemes")
+	log := slog.New(slog.DiscardHandler)
+	tests := []struct {
+		tag     string
+		dialect httpapi.Dialect
+		schemes []string // every scheme the operation's requirements name
+	}{
+		{"crossriver", crossriver.New(log, nil), []string{"bearerAuth"}},
+		{"ticketevolution", ticketevolution.New(log, nil), []string{"ticketEvolutionSignature", "ticketEvolutionToken"}},
+		{"rambase", rambase.New(log, nil), []string{"bearerAuth", "rambaseAccessToken"}},
+		{"relay", relay.New(log, nil), []string{"relayApiKey"}},
+		{"wasp", wasp.New(log, nil), []string{"bearerAuth"}},
+	}
+	for _, tt := range tests {
+		for _, rt := range tt.dialect.Routes() {
+			path := openAPIPath(rt.Pattern)
+			t.Run(rt.Method+" "+path, func(t *testing.T) {
+				op, ok := specResolve(spec, "#/paths/"+pointerEscape.Replace(path)+"/"+strings.ToLower(rt.Method))
+				if !ok {
+					t.Fatalf("not in openapi.json")
+				}
+				o, _ := op.(map[string]any)
+				if s, _ := o["summary"].(string); s == "" {
+					t.Errorf("summary: got none, want one")
+				}
+				if got := fmt.Sprint(o["tags"]); got != "["+tt.tag+"]" {
+					t.Errorf("tags: got %s, want [%s]", got, tt.tag)
+				}
+				reqs, _ := o["security"].([]any)
+				var named []string
+				for _, req := range reqs {
+					req, _ := req.(map[string]any)
+					for name, roles := range req {
+						if !slices.Contains(named, name) {
+							named = append(named, name)
+						}
+						if _, ok := schemes.(map[string]any)[name]; !ok {
+							t.Errorf("security: scheme %q is not in components.securitySchemes", name)
+						}
+						if rs, _ := roles.([]any); len(rs) > 0 && !slices.Contains(rs, any(rt.Scope)) {
+							t.Errorf("security %s: got roles %v, want %q", name, rs, rt.Scope)
+						}
+					}
+				}
+				sort.Strings(named)
+				if !slices.Equal(named, tt.schemes) {
+					t.Errorf("security: got schemes %q, want %q", named, tt.schemes)
+				}
+				responses, _ := o["responses"].(map[string]any)
+				bodies := 0
+				for code, r := range responses {
+					r, _ := specDeref(spec, r).(map[string]any)
+					content, _ := r["content"].(map[string]any)
+					if strings.HasPrefix(code, "2") {
+						for _, c := range content {
+							if c, _ := c.(map[string]any); c["schema"] != nil {
+								bodies++
+							}
+						}
+					}
+				}
+				if bodies == 0 {
+					t.Errorf("responses: got no 2xx answer with a schema")
+				}
+			})
+		}
 	}
 }
 

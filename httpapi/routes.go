@@ -42,6 +42,17 @@ func (s *Server) allRoutes(dialects []Dialect) []Route {
 		{Method: http.MethodGet, Pattern: "/v1/phone-types", Scope: read, Handler: handlePhoneTypeList(svc)},
 		{Method: http.MethodPost, Pattern: "/v1/phone-types", Scope: admin, Idempotent: true, Handler: handlePhoneTypeCreate(svc)},
 		{Method: http.MethodDelete, Pattern: "/v1/phone-types/{name}", Scope: admin, Handler: handlePhoneTypeDelete(svc)},
+		{Method: http.MethodGet, Pattern: "/v1/customers/{id}/history", Scope: read, Handler: handleHistory(svc, false)},
+		{Method: http.MethodGet, Pattern: "/v1/customers/{id}/phones/{phoneId}/history", Scope: read, Handler: handleHistory(svc, true)},
+		{Method: http.MethodPut, Pattern: "/v1/numbers/{number}/consent", Scope: write, Handler: handleConsentPut(svc)},
+		{Method: http.MethodGet, Pattern: "/v1/numbers/{number}/consent", Scope: read, Handler: handleConsentGet(svc)},
+		{Method: http.MethodPost, Pattern: "/v1/inbound/sms", Scope: write, Idempotent: true, Handler: handleInboundSMS(svc)},
+		{Method: http.MethodPost, Pattern: "/v1/webhooks", Scope: admin, Idempotent: true, Handler: handleWebhookCreate(svc)},
+		{Method: http.MethodGet, Pattern: "/v1/webhooks", Scope: admin, Handler: handleWebhookList(svc)},
+		{Method: http.MethodGet, Pattern: "/v1/webhooks/{id}", Scope: admin, Handler: handleWebhookGet(svc)},
+		{Method: http.MethodDelete, Pattern: "/v1/webhooks/{id}", Scope: admin, Handler: handleWebhookDelete(svc)},
+		{Method: http.MethodGet, Pattern: "/v1/webhooks/{id}/deliveries", Scope: admin, Handler: handleDeliveryList(svc)},
+		{Method: http.MethodPost, Pattern: "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", Scope: admin, Idempotent: true, Handler: handleDeliveryRedeliver(svc)},
 	}
 	for _, d := range dialects {
 		routes = append(routes, d.Routes()...)

@@ -50,6 +50,7 @@ var fieldNames = map[string]string{
 	"consent.source": "client_source",
 	"external_id":    "ccid",
 	"client_id":      "client_id",
+	"channel_addr":   "channel_addr",
 }
 
 // fieldMessage replaces the domain's wording where it names values or
@@ -149,4 +150,39 @@ func (c *call) maxCustomers() int {
 		return phonebook.DefaultMaxCustomersPerNumber
 	}
 	return c.tenant.MaxCustomersPerNumber
+}
+
+// consentFieldNames are the fields of phonebook.Service.RecordConsent's
+// errors, renamed to those of the table above for the consent route.
+var consentFieldNames = map[string]string{
+	"type":   "consent.type",
+	"source": "consent.source",
+	"number": "channel_addr",
+}
+
+// consentFields renames the fields of the consent route's field errors
+// (validation, invalid_number) so they are answered in Relay's names:
+// RecordConsent's "type" is consent_type there, not phone_type, and its
+// "number" is channel_addr. Other errors pass unchanged.
+func consentFields(err error) error {
+	switch phonebook.ErrorCode(err) {
+	case phonebook.ECodeValidation, phonebook.ECodeInvalidNumber:
+	default:
+		return err
+	}
+	var out phonebook.ValidationErrors
+	for _, fe := range phonebook.FieldErrors(err) {
+		e := *fe
+		if name, ok := consentFieldNames[fe.Field]; ok {
+			e.Field = name
+			if strings.HasPrefix(e.Message, fe.Field+" ") {
+				e.Message = name + e.Message[len(fe.Field):]
+			}
+		}
+		out = append(out, &e)
+	}
+	if len(out) == 0 {
+		return err
+	}
+	return out
 }

@@ -74,6 +74,11 @@ func TestGolden(t *testing.T) {
 				t.Errorf("got phones %v after the duplicate, want one", got)
 			}
 		},
+		"08_set_consent": func(t *testing.T) {
+			if st := e.consent(writeKey, "5045550123"); st.Type != "stop" || st.Record == nil || st.Record.Source != "sms-gateway" {
+				t.Errorf("got /v1 consent %+v, want stop from sms-gateway", st)
+			}
+		},
 		"06_remove_phone": func(t *testing.T) {
 			if got := e164s(e.phones(writeKey, c)); len(got) != 0 {
 				t.Errorf("got phones %v after remove_phone, want none", got)

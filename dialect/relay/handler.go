@@ -5,11 +5,16 @@
 //	PUT /platform/v3/api/cdm/client/{client_id}/customer/{ccid}/add_phone/{phone_number}
 //	PUT /platform/v3/api/cdm/client/{client_id}/customer/{ccid}/remove_phone/{phone_number}
 //
-// (POST is served on both paths too.) The key is read from the
-// xx-relay-api-key header; every answer is JSON {"message": "..."}. The
-// package only translates: the rules (10-11 digits, the 50 × 50 limits,
-// duplicates, consent values) are the domain's, handed the Relay limits as
-// phonebook.NumberRules.
+// (POST is served on both paths too.) A client also sets the consent of a
+// number, for every customer holding it, in the tenant's consent ledger:
+//
+//	PUT /platform/v3/api/messaging/client/{client_id}/consent/channel_addr/{addr}/channel_type/sms
+//
+// The key is read from the xx-relay-api-key header; every answer is JSON
+// {"message": "..."}. The package only translates: the rules (10-11
+// digits, the 50 × 50 limits, duplicates, consent values) are the
+// domain's, handed the Relay limits as phonebook.NumberRules (except on the
+// consent route, whose domain call takes none: see checkAddr).
 package relay
 
 import (
@@ -39,6 +44,9 @@ const (
 	basePath      = "/platform/v3/api/cdm/client/{client_id}/customer/{ccid}"
 	AddPattern    = basePath + "/add_phone/{phone_number}"
 	RemovePattern = basePath + "/remove_phone/{phone_number}"
+	// ConsentPattern sets the consent of a number (channel_addr) in the
+	// tenant's ledger.
+	ConsentPattern = "/platform/v3/api/messaging/client/{client_id}/consent/channel_addr/{addr}/channel_type/sms"
 )
 
 // maxBodyBytes is the router's cap, repeated so the dialect holds it even
@@ -65,7 +73,7 @@ func New(log *slog.Logger, svc *phonebook.Service) *Dialect {
 }
 
 // Routes lists the dialect's routes: add_phone and remove_phone, each on
-// PUT (DESIGN §4) and POST (the seed README).
+// PUT (DESIGN §4) and POST (the seed README), and the consent route (PUT).
 func (d *Dialect) Routes() []dialect.Route {
 	add, remove := d.handleAddPhone(), d.handleRemovePhone()
 	route := func(method, pattern string, h http.Handler) dialect.Route {
@@ -82,6 +90,7 @@ func (d *Dialect) Routes() []dialect.Route {
 		route(http.MethodPost, AddPattern, add),
 		route(http.MethodPut, RemovePattern, remove),
 		route(http.MethodPost, RemovePattern, remove),
+		route(http.MethodPut, ConsentPattern, d.handleConsent()),
 	}
 }
 
@@ -100,23 +109,31 @@ func (d *Dialect) unauthorized(w http.ResponseWriter, r *http.Request, err error
 type call struct {
 	clientID string
 	ccid     string
-	number   string // phone_number as in the path
+	number   string // phone_number (channel_addr) as in the path
 	tenant   *phonebook.Tenant
 }
 
-// target reads the path of r and checks client_id against the caller's
-// tenant: another tenant's slug and an unknown one are both "not found".
-func target(r *http.Request) (*call, error) {
-	c := &call{
-		clientID: r.PathValue("client_id"),
-		ccid:     r.PathValue("ccid"),
-		number:   r.PathValue("phone_number"),
-	}
+// client reads client_id (and number, the path segment named numberParam)
+// from r and checks client_id against the caller's tenant: another
+// tenant's slug and an unknown one are both "not found".
+func client(r *http.Request, numberParam string) (*call, error) {
+	c := &call{clientID: r.PathValue("client_id"), number: r.PathValue(numberParam)}
 	if a := phonebook.AuthFromContext(r.Context()); a != nil {
 		c.tenant = a.Tenant
 	}
 	if c.tenant == nil || c.clientID != c.tenant.Slug {
 		return c, phonebook.Errorf(phonebook.ECodeNotFound, "client_id", "client not found")
+	}
+	return c, nil
+}
+
+// target reads the path of an add_phone or remove_phone call: the client
+// (see client) and the ccid.
+func target(r *http.Request) (*call, error) {
+	c, err := client(r, "phone_number")
+	c.ccid = r.PathValue("ccid")
+	if err != nil {
+		return c, err
 	}
 	if utf8.RuneCountInString(c.ccid) > phonebook.MaxExternalIDLen {
 		return c, phonebook.Errorf(phonebook.ECodeValidation, "external_id", "ccid must be at most %d characters", phonebook.MaxExternalIDLen)
@@ -132,7 +149,8 @@ func (c *call) ref() phonebook.CustomerRef {
 	return phonebook.CustomerRef{ExternalID: c.ccid}
 }
 
-// readBody reads the optional JSON body of r. An empty body is no body.
+// readBody reads the optional JSON body of r (the same fields for every
+// route). An empty body is no body.
 func readBody(w http.ResponseWriter, r *http.Request) (*addPhoneRequest, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
@@ -198,5 +216,35 @@ func (d *Dialect) handleRemovePhone() http.Handler {
 			return
 		}
 		writeMessage(w, http.StatusOK, fmt.Sprintf("Phone number %s has been removed from customer with ccid %s", c.number, c.ccid))
+	})
+}
+
+// handleConsent records consent_type for the number channel_addr in the
+// tenant's consent ledger; the domain flags the new state on every phone
+// of every customer holding the number. The body is that of add_phone:
+// consent_type (required), client_source and country_code; other fields
+// are ignored.
+func (d *Dialect) handleConsent() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := client(r, "addr")
+		if err != nil {
+			d.writeError(w, r, c, err)
+			return
+		}
+		req, err := readBody(w, r)
+		if err != nil {
+			d.writeError(w, r, c, err)
+			return
+		}
+		country, in, err := req.consentInput(c.number)
+		if err != nil {
+			d.writeError(w, r, c, consentFields(err))
+			return
+		}
+		if _, err := d.svc.RecordConsent(r.Context(), c.number, country, in); err != nil {
+			d.writeError(w, r, c, consentFields(err))
+			return
+		}
+		writeMessage(w, http.StatusOK, fmt.Sprintf("Consent for channel_addr %s has been set to %s", c.number, in.Type))
 	})
 }

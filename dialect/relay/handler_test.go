@@ -31,6 +31,7 @@ func TestRoutes(t *testing.T) {
 		"POST /platform/v3/api/cdm/client/{client_id}/customer/{ccid}/add_phone/{phone_number}",
 		"PUT /platform/v3/api/cdm/client/{client_id}/customer/{ccid}/remove_phone/{phone_number}",
 		"POST /platform/v3/api/cdm/client/{client_id}/customer/{ccid}/remove_phone/{phone_number}",
+		"PUT /platform/v3/api/messaging/client/{client_id}/consent/channel_addr/{addr}/channel_type/sms",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got routes %q, want %q", got, want)

@@ -160,3 +160,46 @@ func writeMessage(w http.ResponseWriter, status int, msg string) {
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
+
+// consentInput turns the body of the consent route into the calling code
+// to read addr (channel_addr) with and the ledger entry to record. The
+// consent type is left for the domain to check (required; written, express
+// or stop).
+func (req *addPhoneRequest) consentInput(addr string) (string, phonebook.ConsentInput, error) {
+	country, err := req.country()
+	if err != nil {
+		return "", phonebook.ConsentInput{}, err
+	}
+	if err := checkAddr(addr); err != nil {
+		return "", phonebook.ConsentInput{}, err
+	}
+	in := phonebook.ConsentInput{Source: Source}
+	if req.ConsentType != nil {
+		in.Type = *req.ConsentType
+	}
+	if req.ClientSource != nil {
+		if s := strings.TrimSpace(*req.ClientSource); s != "" {
+			in.Source = s
+		}
+	}
+	return country, in, nil
+}
+
+// checkAddr holds channel_addr to numberRules, Relay's limits on a number.
+// phonebook.Service.RecordConsent takes no NumberRules (add_phone hands
+// them to AddPhone), so the consent route applies the same values here,
+// worded as the domain words them.
+func checkAddr(addr string) error {
+	digits := 0
+	for _, c := range addr {
+		if c >= '0' && c <= '9' {
+			digits++
+		} else if numberRules.DigitsOnly {
+			return phonebook.Errorf(phonebook.ECodeValidation, "channel_addr", "channel_addr must hold digits only")
+		}
+	}
+	if digits < numberRules.MinDigits || digits > numberRules.MaxDigits {
+		return phonebook.Errorf(phonebook.ECodeValidation, "channel_addr", "channel_addr must have %d to %d digits", numberRules.MinDigits, numberRules.MaxDigits)
+	}
+	return nil
+}

@@ -94,19 +94,20 @@ func (t *tx) FindCustomers(ctx context.Context, tenantID int64, f phonebook.Cust
 	if f.PhoneE164 != "" {
 		where = append(where, `id IN (SELECT customer_id FROM phones WHERE tenant_id = $1 AND e164 = `+arg(f.PhoneE164)+`)`)
 	}
-	// COLLATE "C" orders names byte-wise, as SQLite does, so both stores
-	// page the same way.
+	// Names sort by their ASCII lower case (lower() under COLLATE "C"
+	// folds ASCII only, as SQLite's NOCASE does), so both stores page the
+	// same way.
 	order := `created_at, id`
 	switch f.Sort {
 	case phonebook.SortCreatedDesc:
 		order = `created_at DESC, id DESC`
 	case phonebook.SortName:
-		order = `name COLLATE "C", id`
+		order = `lower(name COLLATE "C") COLLATE "C", id`
 	}
 	if c := f.After; c != nil {
 		switch f.Sort {
 		case phonebook.SortName:
-			where = append(where, `(name COLLATE "C", id) > (`+arg(c.Key)+` COLLATE "C", `+arg(c.ID)+`)`)
+			where = append(where, `(lower(name COLLATE "C") COLLATE "C", id) > (lower(`+arg(c.Key)+` COLLATE "C") COLLATE "C", `+arg(c.ID)+`)`)
 		default:
 			us, err := strconv.ParseInt(c.Key, 10, 64)
 			if err != nil {

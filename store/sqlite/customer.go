@@ -97,12 +97,12 @@ func (t *tx) FindCustomers(ctx context.Context, tenantID int64, f phonebook.Cust
 	case phonebook.SortCreatedDesc:
 		order = `created_at DESC, id DESC`
 	case phonebook.SortName:
-		order = `name, id`
+		order = `name COLLATE NOCASE, id`
 	}
 	if c := f.After; c != nil {
 		switch f.Sort {
 		case phonebook.SortName:
-			where = append(where, `(name > ? OR (name = ? AND id > ?))`)
+			where = append(where, `(name COLLATE NOCASE > ? OR (name COLLATE NOCASE = ? AND id > ?))`)
 			args = append(args, c.Key, c.Key, c.ID)
 		default:
 			at, err := strconv.ParseInt(c.Key, 10, 64)

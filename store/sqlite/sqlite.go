@@ -92,9 +92,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	// Writes are serialized by the committer goroutine (one transaction at
-	// a time); the second connection only prepares statements while the
-	// first is inside a transaction, which database/sql cannot do on a busy
-	// connection.
+	// a time); the second connection lets statements be prepared for the
+	// cache while the first is inside a transaction.
 	writer.SetMaxOpenConns(2)
 	writer.SetMaxIdleConns(2)
 	writer.SetConnMaxLifetime(0)
@@ -103,6 +102,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, err
+	}
+	// Statistics for the query planner, where they are missing or stale
+	// (SQLite's advice for long-lived connections: at open).
+	if _, err := writer.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: optimize %s: %w", path, err)
 	}
 	r := common
 	r.Add("_pragma", "query_only(1)")

@@ -204,7 +204,7 @@ func testCustomerCRUD(t *testing.T, open Opener) {
 
 func testCustomerList(t *testing.T, open Opener) {
 	e := MustEnv(t, open, "acme")
-	names := []string{"carol", "alice", "bob", "dave", "eve", "alicia"}
+	names := []string{"carol", "alice", "Bob", "dave", "eve", "alicia"}
 	var cs []*phonebook.Customer
 	for i, n := range names {
 		c, err := e.Svc.CreateCustomer(e.Ctx, phonebook.CustomerInput{Name: n, ExternalID: fmt.Sprintf("x%d", i)})
@@ -241,16 +241,16 @@ func testCustomerList(t *testing.T, open Opener) {
 		f    phonebook.CustomerFilter
 		want string
 	}{
-		{phonebook.CustomerFilter{}, "carol,alice,bob,dave,eve,alicia"},
-		{phonebook.CustomerFilter{Limit: 2}, "carol,alice,bob,dave,eve,alicia"},
-		{phonebook.CustomerFilter{Limit: 4, Sort: "-created_at"}, "alicia,eve,dave,bob,alice,carol"},
-		{phonebook.CustomerFilter{Limit: 1, Sort: "name"}, "alice,alicia,bob,carol,dave,eve"},
+		{phonebook.CustomerFilter{}, "carol,alice,Bob,dave,eve,alicia"},
+		{phonebook.CustomerFilter{Limit: 2}, "carol,alice,Bob,dave,eve,alicia"},
+		{phonebook.CustomerFilter{Limit: 4, Sort: "-created_at"}, "alicia,eve,dave,Bob,alice,carol"},
+		{phonebook.CustomerFilter{Limit: 1, Sort: "name"}, "alice,alicia,Bob,carol,dave,eve"},
 		{phonebook.CustomerFilter{Q: "ALI"}, "alice,alicia"},
 		{phonebook.CustomerFilter{Q: "%"}, ""},
 		{phonebook.CustomerFilter{ExternalID: "x4"}, "eve"},
 		{phonebook.CustomerFilter{Status: "inactive"}, "dave"},
-		{phonebook.CustomerFilter{PhoneE164: "5045550123"}, "bob"},
-		{phonebook.CustomerFilter{PhoneE164: "+1 (504) 555-0123"}, "bob"},
+		{phonebook.CustomerFilter{PhoneE164: "5045550123"}, "Bob"},
+		{phonebook.CustomerFilter{PhoneE164: "+1 (504) 555-0123"}, "Bob"},
 	}
 	for _, tc := range cases {
 		if got := strings.Join(list(tc.f), ","); got != tc.want {

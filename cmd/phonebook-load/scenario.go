@@ -1,0 +1,437 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/phonebook/phonebook/client"
+)
+
+// Scenario names.
+const (
+	scCreatePhone = "create-phone"
+	scGetCustomer = "get-customer"
+	scListPhones  = "list-phones"
+	scLookup      = "lookup"
+	scBatch500    = "batch-500"
+	scMixed       = "mixed"
+	scBare        = "bare"
+)
+
+var scenarioNames = []string{scCreatePhone, scGetCustomer, scListPhones, scLookup, scBatch500, scMixed, scBare}
+
+// maxBatch is the most records of one POST /v1/phones/batch, and the
+// records of a batch-500 request unless --batch-size says otherwise.
+const maxBatch = 500
+
+// phoneCeiling is how many phones create-phone gives a customer, below the
+// server's default limit (50): past it, a worker adds to a fresh customer.
+const phoneCeiling = 40
+
+// batchExtra is how many numbers per customer batch-500 may create beyond
+// the phones the customer has.
+const batchExtra = 3
+
+// target is one customer the scenarios pick from.
+type target struct {
+	id      string   // integer id
+	numbers []string // E.164 of its phones at setup
+	extra   []string // numbers batch-500 may add to it
+	phones  atomic.Int32
+}
+
+// phoneRef is one phone the update operation changes.
+type phoneRef struct{ customerID, phoneID string }
+
+// fixture is the data a run picks from, made (or found) by setup.
+type fixture struct {
+	targets []*target
+	numbers []string   // every number of every target, for lookup
+	phones  []phoneRef // every phone of every target, for updates
+	// bareBody is a get-customer answer of the real server, which the bare
+	// server sends back.
+	bareBody []byte
+	bareETag string
+}
+
+func (f *fixture) add(t *target, phones []client.Phone) {
+	for _, p := range phones {
+		t.numbers = append(t.numbers, p.E164)
+		f.numbers = append(f.numbers, p.E164)
+		f.phones = append(f.phones, phoneRef{t.id, client.ID(p.ID)})
+	}
+	t.phones.Store(int32(len(phones)))
+	f.targets = append(f.targets, t)
+}
+
+// areaCodes are US area codes of the generated numbers (all valid for
+// libphonenumber with any exchange 200-999).
+var areaCodes = []int{202, 212, 312, 415, 504, 617, 713, 206}
+
+// randomNumber is a valid US number in international format, one of
+// 8*800*10000 = 64 million: collisions between runs are unlikely.
+func randomNumber(r *rand.Rand) string {
+	return fmt.Sprintf("+1 %d %d %04d", areaCodes[r.IntN(len(areaCodes))], 200+r.IntN(800), r.IntN(10000))
+}
+
+// parallel runs f(0..n-1) on up to workers goroutines and returns the
+// first error.
+func parallel(ctx context.Context, n, workers int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := f(ctx, i); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// setup makes the fixture of a run: n customers with one or two phones
+// each, created through the API; with reuse, the first n customers the
+// server lists.
+func setup(ctx context.Context, c *client.Client, o *options, r *rand.Rand) (*fixture, error) {
+	if o.reuse {
+		return findFixture(ctx, c, o.customers)
+	}
+	f := &fixture{}
+	n := o.customers
+	made := make([]*client.Customer, n)
+	err := parallel(ctx, n, o.concurrency, func(ctx context.Context, i int) error {
+		cu, err := c.CreateCustomer(ctx, client.CustomerInput{Name: fmt.Sprintf("load %d-%d", o.seed%100000, i)})
+		if err != nil {
+			return fmt.Errorf("setup: create customer: %w", err)
+		}
+		made[i] = cu
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var records []client.BatchRecord
+	for _, cu := range made {
+		for range 1 + r.IntN(2) {
+			records = append(records, client.BatchRecord{CustomerID: client.ID(cu.ID), PhoneInput: client.PhoneInput{Number: randomNumber(r), Type: "mobile"}})
+		}
+	}
+	phones := make(map[int64][]client.Phone, n)
+	var mu sync.Mutex
+	chunks := (len(records) + maxBatch - 1) / maxBatch
+	err = parallel(ctx, chunks, o.concurrency, func(ctx context.Context, i int) error {
+		res, err := c.BatchPhones(ctx, records[i*maxBatch:min((i+1)*maxBatch, len(records))])
+		if err != nil {
+			return fmt.Errorf("setup: add phones: %w", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rs := range res.Results {
+			switch {
+			case rs.Phone != nil:
+				phones[rs.Phone.CustomerID] = append(phones[rs.Phone.CustomerID], *rs.Phone)
+			case rs.Error != nil && rs.Error.Code == client.CodePhoneDuplicate:
+				// the same random number twice for one customer: one is enough
+			case rs.Error != nil:
+				return fmt.Errorf("setup: add phones: %w", rs.Error)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, cu := range made {
+		f.add(&target{id: client.ID(cu.ID), extra: extraNumbers(r)}, phones[cu.ID])
+	}
+	return f, nil
+}
+
+func extraNumbers(r *rand.Rand) []string {
+	out := make([]string, batchExtra)
+	for i := range out {
+		out[i] = randomNumber(r)
+	}
+	return out
+}
+
+// errEnough stops the listing of findFixture.
+var errEnough = errors.New("enough customers")
+
+// findFixture picks the first n customers the server lists.
+func findFixture(ctx context.Context, c *client.Client, n int) (*fixture, error) {
+	f := &fixture{}
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	err := c.IterateCustomers(ctx, client.ListCustomersParams{Limit: min(n, 500)}, func(cu *client.Customer) error {
+		t := &target{id: client.ID(cu.ID)}
+		if len(cu.Phones) < phoneCeiling {
+			t.extra = extraNumbers(r)
+		}
+		f.add(t, cu.Phones)
+		if len(f.targets) >= n {
+			return errEnough
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, fmt.Errorf("setup: list customers: %w", err)
+	}
+	if len(f.targets) == 0 {
+		return nil, errors.New("setup: --reuse: the server lists no customers for this key")
+	}
+	return f, nil
+}
+
+// fetchRaw GETs path of the real server and returns the body and ETag as
+// sent: the bare server answers with exactly these bytes.
+func fetchRaw(ctx context.Context, hc *http.Client, base, key, path string) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return body, resp.Header.Get("ETag"), nil
+}
+
+// bareServer serves body (a get-customer answer) to every request, doing
+// no work: driving it with the same client measures the HTTP ceiling of
+// the machine.
+type bareServer struct {
+	srv *http.Server
+	url string
+}
+
+func startBare(body []byte, etag string) (*bareServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	size := strconv.Itoa(len(body))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd["Content-Type"] = []string{"application/json"}
+		hd["Content-Length"] = []string{size}
+		if etag != "" {
+			hd["Etag"] = []string{etag}
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &bareServer{srv: srv, url: "http://" + ln.Addr().String()}, nil
+}
+
+func (b *bareServer) Close() error { return b.srv.Close() }
+
+// recordError is a batch the server took whose records failed in part.
+type recordError struct {
+	failed int
+	first  *client.Error
+}
+
+func (e *recordError) Error() string {
+	return fmt.Sprintf("%d records failed, the first: %v", e.failed, e.first)
+}
+
+// classify names the kind of a failed request: "404 not_found", "502",
+// "batch record 409 phone_limit", "timeout" or "transport".
+func classify(err error) string {
+	var re *recordError
+	if errors.As(err, &re) {
+		return "batch record " + classify(re.first)
+	}
+	if e := client.AsError(err); e != nil {
+		if e.Code == "" {
+			return strconv.Itoa(e.Status)
+		}
+		return strconv.Itoa(e.Status) + " " + e.Code
+	}
+	if errors.Is(err, client.ErrNotModified) {
+		return "304"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	return "transport"
+}
+
+// scenarios holds what the operations need.
+type scenarios struct {
+	c         *client.Client // the real server
+	bare      *client.Client // the bare server (scenario bare)
+	f         *fixture
+	batchSize int // records of a batch-500 request
+}
+
+func (s *scenarios) op(name string) Op {
+	switch name {
+	case scCreatePhone:
+		return s.createPhone
+	case scGetCustomer:
+		return s.getCustomer
+	case scListPhones:
+		return s.listPhones
+	case scLookup:
+		return s.lookup
+	case scBatch500:
+		return s.batch
+	case scMixed:
+		return s.mixed
+	case scBare:
+		return s.bareGet
+	}
+	return nil
+}
+
+func (s *scenarios) pick(w *Worker) *target { return s.f.targets[w.Rand.IntN(len(s.f.targets))] }
+
+func (s *scenarios) getCustomer(ctx context.Context, w *Worker) error {
+	_, err := s.c.GetCustomer(ctx, s.pick(w).id)
+	return err
+}
+
+func (s *scenarios) listPhones(ctx context.Context, w *Worker) error {
+	_, err := s.c.ListPhones(ctx, s.pick(w).id)
+	return err
+}
+
+func (s *scenarios) lookup(ctx context.Context, w *Worker) error {
+	_, err := s.c.LookupNumber(ctx, s.f.numbers[w.Rand.IntN(len(s.f.numbers))], "")
+	return err
+}
+
+// spare is a worker's own customer for create-phone once the customer it
+// picked has phoneCeiling phones.
+type spare struct {
+	id     string
+	phones int
+}
+
+func (s *scenarios) createPhone(ctx context.Context, w *Worker) error {
+	id := ""
+	if t := s.pick(w); t.phones.Add(1) <= phoneCeiling {
+		id = t.id
+	} else {
+		sp, _ := w.State.(*spare)
+		if sp == nil || sp.phones >= phoneCeiling {
+			err := w.Untimed(func() error {
+				cu, err := s.c.CreateCustomer(ctx, client.CustomerInput{Name: fmt.Sprintf("load spare %d", w.ID)})
+				if err == nil {
+					sp = &spare{id: client.ID(cu.ID)}
+					w.State = sp
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		sp.phones++
+		id = sp.id
+	}
+	_, err := s.c.AddPhone(ctx, id, client.PhoneInput{Number: randomNumber(w.Rand), Type: "mobile"})
+	return err
+}
+
+func (s *scenarios) updatePhone(ctx context.Context, w *Worker) error {
+	p := s.f.phones[w.Rand.IntN(len(s.f.phones))]
+	label := "load " + strconv.Itoa(w.Rand.IntN(100000))
+	_, err := s.c.UpdatePhone(ctx, p.customerID, p.phoneID, client.PhonePatch{Label: &label})
+	return err
+}
+
+// batch upserts batchSize (500) records over the pool of numbers of the targets: their
+// phones and a few extra numbers each, with a new label, so that most
+// records are real updates and none breaks a limit.
+func (s *scenarios) batch(ctx context.Context, w *Worker) error {
+	recs, _ := w.State.([]client.BatchRecord)
+	if recs == nil {
+		recs = make([]client.BatchRecord, s.batchSize)
+		w.State = recs
+	}
+	for i := range recs {
+		t := s.pick(w)
+		k := w.Rand.IntN(len(t.numbers) + len(t.extra))
+		number := ""
+		if k < len(t.numbers) {
+			number = t.numbers[k]
+		} else {
+			number = t.extra[k-len(t.numbers)]
+		}
+		recs[i] = client.BatchRecord{CustomerID: t.id, PhoneInput: client.PhoneInput{Number: number, Label: "batch " + strconv.Itoa(w.Rand.IntN(100000))}}
+	}
+	res, err := s.c.BatchPhones(ctx, recs)
+	if err != nil {
+		return err
+	}
+	if res.Counts.Failed > 0 {
+		re := &recordError{failed: res.Counts.Failed}
+		for _, r := range res.Results {
+			if r.Error != nil {
+				re.first = r.Error
+				break
+			}
+		}
+		return re
+	}
+	return nil
+}
+
+// mixed is 80 % reads (get-customer, lookup, list-phones) and 20 % writes
+// (create-phone, update of a phone's label).
+func (s *scenarios) mixed(ctx context.Context, w *Worker) error {
+	switch n := w.Rand.IntN(100); {
+	case n < 27:
+		return s.getCustomer(ctx, w)
+	case n < 54:
+		return s.lookup(ctx, w)
+	case n < 80:
+		return s.listPhones(ctx, w)
+	case n < 90:
+		return s.createPhone(ctx, w)
+	default:
+		return s.updatePhone(ctx, w)
+	}
+}
+
+// bareGet is get-customer against the bare server.
+func (s *scenarios) bareGet(ctx context.Context, w *Worker) error {
+	_, err := s.bare.GetCustomer(ctx, s.pick(w).id)
+	return err
+}
