@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Measures phonebook on this machine and writes docs/BENCHMARKS.md.
+#
+#   scripts/bench.sh                 full run: 1 M phones, 5 runs x 10 s per scenario
+#   QUICK=1 scripts/bench.sh         smoke run: 20 k phones, 3 runs x 3 s
+#   PG=1 scripts/bench.sh            also PostgreSQL ($PHONEBOOK_TEST_POSTGRES_URL)
+#
+# Knobs: CUSTOMERS, PHONES (per customer), RUNS, DURATION, CONCURRENCY, OUT.
+# Each scenario runs RUNS times against one server; the report quotes the
+# median of the runs and its ratio to `bare` (the machine's HTTP ceiling).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${QUICK:-}" = 1 ]; then
+  : "${CUSTOMERS:=4000}" "${PHONES:=5}" "${RUNS:=3}" "${DURATION:=3s}"
+else
+  : "${CUSTOMERS:=200000}" "${PHONES:=5}" "${RUNS:=5}" "${DURATION:=10s}"
+fi
+: "${CONCURRENCY:=32}" "${OUT:=docs/BENCHMARKS.md}"
+SCENARIOS="bare get-customer lookup list-phones create-phone batch-500 mixed"
+KEY=bench-key-0123456789abcdef
+
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+echo "== building into $work"
+go build -o "$work/phonebook" ./cmd/phonebook
+go build -o "$work/phonebook-load" ./cmd/phonebook-load
+go build -o "$work/benchreport" ./scripts/benchreport
+results="$work/results.jsonl"
+: > "$results"
+
+# note KIND KEY VALUE: a fact for the report.
+note() { printf '{"kind":"%s","key":"%s","value":%s}\n' "$1" "$2" "$3" >> "$results"; }
+
+# serve STORE DB: starts the server on DB and waits until it answers.
+serve() {
+  local store=$1 db=$2
+  PHONEBOOK_BOOTSTRAP_KEY=$KEY PHONEBOOK_RATE_LIMIT=0 PHONEBOOK_LOG_FORMAT=json \
+    "$work/phonebook" serve --addr 127.0.0.1:0 --db "$db" >"$work/serve-$store.out" 2>"$work/serve-$store.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    addr=$(grep -o '"addr":"[^"]*"' "$work/serve-$store.log" 2>/dev/null | head -1 | cut -d'"' -f4 || true)
+    [ -n "$addr" ] && curl -fs "http://$addr/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "server did not start"; cat "$work/serve-$store.log"; exit 1
+}
+
+# rss PID: peak resident set of the process in MiB.
+rss() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+run_store() {
+  local store=$1 db=$2
+  echo "== $store: seeding $CUSTOMERS customers x $PHONES phones"
+  local t0=$(date +%s.%N)
+  "$work/phonebook" seed --customers "$CUSTOMERS" --phones "$PHONES" --db "$db" > "$work/seed-$store.txt"
+  local t1=$(date +%s.%N)
+  note "$store" seed_seconds "$(awk "BEGIN {print $t1 - $t0}")"
+  note "$store" phones_loaded "$((CUSTOMERS * PHONES))"
+  serve "$store" "$db"
+  for sc in $SCENARIOS; do
+    for r in $(seq 1 "$RUNS"); do
+      echo "== $store $sc run $r"
+      PHONEBOOK_KEY=$KEY "$work/phonebook-load" --url "http://$addr" --scenario "$sc" --concurrency "$CONCURRENCY" \
+        --duration "$DURATION" --warmup 1s --customers 1000 --reuse --seed "$r" --json \
+        | sed "s/^{/{\"kind\":\"run\",\"store\":\"$store\",/" >> "$results"
+    done
+  done
+  note "$store" server_peak_rss_mib "$(rss "$server_pid")"
+  kill -TERM "$server_pid"; wait "$server_pid" || true
+
+  if [ "$store" = sqlite ]; then
+    echo "== $store: export + import of the seeded data"
+    t0=$(date +%s.%N)
+    "$work/phonebook" export --db "$db" --out "$work/export.csv"
+    t1=$(date +%s.%N)
+    "$work/phonebook" tenants create imported --db "$db" >/dev/null
+    "$work/phonebook" import "$work/export.csv" --tenant imported --db "$db" > "$work/import.txt"
+    t2=$(date +%s.%N)
+    note "$store" export_seconds "$(awk "BEGIN {print $t1 - $t0}")"
+    note "$store" import_seconds "$(awk "BEGIN {print $t2 - $t1}")"
+    note "$store" import_rows "$(($(wc -l < "$work/export.csv") - 1))"
+  fi
+}
+
+run_store sqlite "sqlite:$work/bench.db"
+
+echo "== go test -bench (store operations and the raw insert ceiling)"
+go test -run '^$' -bench . -benchtime 2s -count 3 ./store/sqlite/ | tee "$work/gobench-sqlite.txt"
+"$work/benchreport" -gobench sqlite < "$work/gobench-sqlite.txt" >> "$results"
+
+if [ "${PG:-}" = 1 ] && [ -n "${PHONEBOOK_TEST_POSTGRES_URL:-}" ]; then
+  schema="pbbench_$$"
+  psql "$PHONEBOOK_TEST_POSTGRES_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema"
+  sep='?'; case "$PHONEBOOK_TEST_POSTGRES_URL" in *\?*) sep='&';; esac
+  run_store postgres "${PHONEBOOK_TEST_POSTGRES_URL}${sep}search_path=$schema"
+  go test -run '^$' -bench . -benchtime 2s -count 3 ./store/postgres/ | tee "$work/gobench-pg.txt"
+  "$work/benchreport" -gobench postgres < "$work/gobench-pg.txt" >> "$results"
+  psql "$PHONEBOOK_TEST_POSTGRES_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE"
+fi
+
+machine="$(nproc) cores, $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr), $(go version | awk '{print $3}')"
+"$work/benchreport" -machine "$machine" -commit "$(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty)" \
+  -settings "concurrency $CONCURRENCY, $RUNS runs x $DURATION per scenario (+1 s warmup), $CUSTOMERS customers x $PHONES phones loaded" \
+  < "$results" > "$OUT"
+cp "$results" "${OUT%.md}.jsonl"
+echo "== wrote $OUT"

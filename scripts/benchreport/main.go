@@ -1,0 +1,252 @@
+// Command benchreport turns the JSON lines scripts/bench.sh collects into
+// docs/BENCHMARKS.md: medians of the runs, ratios to the HTTP ceiling, and
+// each target of the performance issue, met or missed by how much.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+type latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+type record struct {
+	Kind     string          `json:"kind"`
+	Store    string          `json:"store"`
+	Scenario string          `json:"scenario"`
+	RPS      float64         `json:"requests_per_s"`
+	Latency  latency         `json:"latency_ms"`
+	Errors   int             `json:"errors"`
+	Requests int             `json:"requests"`
+	Key      string          `json:"key"`
+	Value    json.RawMessage `json:"value"`
+	Name     string          `json:"name"`
+	NsOp     float64         `json:"ns_op"`
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+
+func run(args []string, in io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet("benchreport", flag.ContinueOnError)
+	gobench := fs.String("gobench", "", "convert `go test -bench` output for this store into JSON lines")
+	machine := fs.String("machine", "", "the machine, for the report")
+	commit := fs.String("commit", "", "the commit measured")
+	settings := fs.String("settings", "", "the run settings, for the report")
+	notes := fs.String("notes", "docs/BENCHMARKS.notes.md", "hand-written analysis appended to the report, if the file exists")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	if *gobench != "" {
+		enc := json.NewEncoder(out)
+		for sc.Scan() {
+			if m := benchLine.FindStringSubmatch(sc.Text()); m != nil {
+				ns, _ := strconv.ParseFloat(m[2], 64)
+				if err := enc.Encode(record{Kind: "gobench", Store: *gobench, Name: m[1], NsOp: ns}); err != nil {
+					return err
+				}
+			}
+		}
+		return sc.Err()
+	}
+	var recs []record
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("bad line %q: %w", line, err)
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	var extra string
+	if b, err := os.ReadFile(*notes); err == nil {
+		extra = string(b)
+	}
+	_, err := io.WriteString(out, report(recs, *machine, *commit, *settings, extra))
+	return err
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+type summary struct {
+	runs                    int
+	rps, p50, p90, p99, max float64
+	rpsMin, rpsMax          float64
+	errors, requests        int
+}
+
+func summarize(rs []record) summary {
+	var rps, p50, p90, p99, mx []float64
+	s := summary{runs: len(rs)}
+	if len(rs) == 0 {
+		return s
+	}
+	for _, r := range rs {
+		rps = append(rps, r.RPS)
+		p50, p90, p99, mx = append(p50, r.Latency.P50), append(p90, r.Latency.P90), append(p99, r.Latency.P99), append(mx, r.Latency.Max)
+		s.errors += r.Errors
+		s.requests += r.Requests
+	}
+	s.rps, s.p50, s.p90, s.p99, s.max = median(rps), median(p50), median(p90), median(p99), median(mx)
+	s.rpsMin, s.rpsMax = slices.Min(rps), slices.Max(rps)
+	return s
+}
+
+func report(recs []record, machine, commit, settings, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# phonebook benchmarks\n\n")
+	fmt.Fprintf(&b, "Written by `scripts/bench.sh` (re-run it to refresh this page; `QUICK=1` for a smoke run,\n`PG=1` to add PostgreSQL). Figures are medians of the runs; the ratio is to `bare`, a handler\nthat does no work but answers the same JSON: the HTTP ceiling of this machine with this client.\n\n")
+	fmt.Fprintf(&b, "- machine: %s\n- date: %s\n- commit: %s\n- settings: %s\n\n", machine, time.Now().UTC().Format("2006-01-02 15:04 MST"), commit, settings)
+	stores := []string{}
+	runs := map[string]map[string][]record{}
+	notes := map[string]map[string]float64{}
+	gob := map[string]map[string][]float64{}
+	for _, r := range recs {
+		switch r.Kind {
+		case "run":
+			if runs[r.Store] == nil {
+				runs[r.Store] = map[string][]record{}
+				stores = append(stores, r.Store)
+			}
+			runs[r.Store][r.Scenario] = append(runs[r.Store][r.Scenario], r)
+		case "gobench":
+			if gob[r.Store] == nil {
+				gob[r.Store] = map[string][]float64{}
+			}
+			gob[r.Store][r.Name] = append(gob[r.Store][r.Name], r.NsOp)
+		default:
+			if notes[r.Kind] == nil {
+				notes[r.Kind] = map[string]float64{}
+			}
+			v, _ := strconv.ParseFloat(strings.Trim(string(r.Value), `"`), 64)
+			notes[r.Kind][r.Key] = v
+		}
+	}
+	order := []string{"bare", "get-customer", "lookup", "list-phones", "create-phone", "batch-500", "mixed"}
+	for _, st := range stores {
+		fmt.Fprintf(&b, "## %s\n\n", st)
+		fmt.Fprintf(&b, "| scenario | runs | requests/s (median, min–max) | ratio to bare | p50 ms | p90 ms | p99 ms | max ms | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+		bare := summarize(runs[st]["bare"])
+		for _, sc := range order {
+			rs := runs[st][sc]
+			if len(rs) == 0 {
+				continue
+			}
+			s := summarize(rs)
+			ratio := "—"
+			if bare.rps > 0 {
+				ratio = fmt.Sprintf("%.0f %%", 100*s.rps/bare.rps)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.0f (%.0f–%.0f) | %s | %.2f | %.2f | %.2f | %.2f | %d of %d |\n",
+				sc, s.runs, s.rps, s.rpsMin, s.rpsMax, ratio, s.p50, s.p90, s.p99, s.max, s.errors, s.requests)
+		}
+		n := notes[st]
+		fmt.Fprintf(&b, "\n")
+		if n["phones_loaded"] > 0 {
+			fmt.Fprintf(&b, "- `seed` of %.0f phones: %.1f s (%.0f phones/s)\n", n["phones_loaded"], n["seed_seconds"], n["phones_loaded"]/n["seed_seconds"])
+		}
+		if n["import_rows"] > 0 {
+			fmt.Fprintf(&b, "- `export`: %.1f s; `import` of the %.0f-row CSV: %.1f s (%.0f rows/s)\n", n["export_seconds"], n["import_rows"], n["import_seconds"], n["import_rows"]/n["import_seconds"])
+		}
+		if n["server_peak_rss_mib"] > 0 {
+			fmt.Fprintf(&b, "- server peak RSS over all scenarios: %.0f MiB\n", n["server_peak_rss_mib"])
+		}
+		if g := gob[st]; len(g) > 0 {
+			fmt.Fprintf(&b, "\n`go test -bench` (median of %d):\n\n| benchmark | ns/op | ops/s |\n|---|---|---|\n", len(g[firstKey(g)]))
+			keys := make([]string, 0, len(g))
+			for k := range g {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				m := median(g[k])
+				fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, m, 1e9/m)
+			}
+		}
+		fmt.Fprintf(&b, "\n### Targets (%s)\n\n| target | measured | |\n|---|---|---|\n", st)
+		target := func(name string, ok bool, measured string) {
+			mark := "met"
+			if !ok {
+				mark = "**missed**"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", name, measured, mark)
+		}
+		for _, sc := range []string{"get-customer", "lookup"} {
+			if s := summarize(runs[st][sc]); s.runs > 0 && bare.rps > 0 {
+				r := 100 * s.rps / bare.rps
+				target(sc+" ≥ 40 % of bare", r >= 40, fmt.Sprintf("%.0f %% (%.0f of %.0f req/s)", r, s.rps, bare.rps))
+				target(sc+" p99 ≤ 5 ms", s.p99 <= 5, fmt.Sprintf("%.2f ms", s.p99))
+			}
+		}
+		if s := summarize(runs[st]["create-phone"]); s.runs > 0 {
+			target("create-phone ≥ 5,000 durable writes/s", s.rps >= 5000, fmt.Sprintf("%.0f/s (%.0f %% short)", s.rps, max(0, 100*(1-s.rps/5000))))
+			if raw := median(gob[st]["BenchmarkRawInsert"]); raw > 0 {
+				ceiling := 1e9 / raw
+				target("create-phone ≥ 50 % of the raw insert ceiling", s.rps >= ceiling/2, fmt.Sprintf("%.0f %% of %.0f inserts/s", 100*s.rps/ceiling, ceiling))
+			}
+		}
+		if s := summarize(runs[st]["batch-500"]); s.runs > 0 {
+			target("batch-500 p50 ≤ 50 ms", s.p50 <= 50, fmt.Sprintf("%.1f ms", s.p50))
+		}
+		if n["seed_seconds"] > 0 {
+			target(fmt.Sprintf("seed of %.0f phones ≤ 30 s (for 1 M)", n["phones_loaded"]), n["seed_seconds"]*1e6/n["phones_loaded"] <= 30, fmt.Sprintf("%.1f s (%.1f s per million)", n["seed_seconds"], n["seed_seconds"]*1e6/n["phones_loaded"]))
+		}
+		if n["import_seconds"] > 0 {
+			target(fmt.Sprintf("import of %.0f rows ≤ 60 s (for 1 M)", n["import_rows"]), n["import_seconds"]*1e6/n["import_rows"] <= 60, fmt.Sprintf("%.1f s (%.1f s per million)", n["import_seconds"], n["import_seconds"]*1e6/n["import_rows"]))
+		}
+		if n["server_peak_rss_mib"] > 0 {
+			target("server RSS ≤ 150 MB", n["server_peak_rss_mib"] <= 143, fmt.Sprintf("%.0f MiB", n["server_peak_rss_mib"]))
+		}
+		fmt.Fprintf(&b, "\n")
+	}
+	if extra != "" {
+		b.WriteString(extra)
+	}
+	return b.String()
+}
+
+func firstKey(m map[string][]float64) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}

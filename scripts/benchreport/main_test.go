@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestGoBenchLines(t *testing.T) {
+	in := "goos: linux\nBenchmarkRawInsert-2   \t    9885\t    254843 ns/op\nBenchmarkStore/FindCustomer-2 27880 85097 ns/op\nPASS\n"
+	var out bytes.Buffer
+	if err := run([]string{"-gobench", "sqlite"}, strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{`"name":"BenchmarkRawInsert","ns_op":254843`, `"name":"BenchmarkStore/FindCustomer","ns_op":85097`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output %s lacks %s", got, want)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	lines := []string{
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":10000,"latency_ms":{"p50":1,"p90":2,"p99":3,"max":4},"requests":100}`,
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":12000,"latency_ms":{"p50":1,"p90":2,"p99":3,"max":4},"requests":100}`,
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":30000,"latency_ms":{"p50":1,"p90":2,"p99":3,"max":4},"requests":100}`,
+		`{"kind":"run","store":"sqlite","scenario":"get-customer","requests_per_s":5000,"latency_ms":{"p50":2,"p90":3,"p99":4,"max":9},"requests":100}`,
+		`{"kind":"run","store":"sqlite","scenario":"create-phone","requests_per_s":4000,"latency_ms":{"p50":5,"p90":6,"p99":7,"max":9},"requests":100,"errors":2}`,
+		`{"kind":"sqlite","key":"seed_seconds","value":20}`,
+		`{"kind":"sqlite","key":"phones_loaded","value":1000000}`,
+		`{"kind":"gobench","store":"sqlite","name":"BenchmarkRawInsert","ns_op":250000}`,
+	}
+	var out bytes.Buffer
+	if err := run([]string{"-machine", "m", "-commit", "c", "-notes", "/nonexistent"}, strings.NewReader(strings.Join(lines, "\n")), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"| bare | 3 | 12000 (10000–30000) | 100 % |",      // the median, not the mean
+		"| get-customer | 1 | 5000 (5000–5000) | 42 % |",  // ratio to bare's median
+		"| get-customer ≥ 40 % of bare | 42 % (5000 of 12000 req/s) | met |",
+		"| create-phone ≥ 5,000 durable writes/s | 4000/s (20 % short) | **missed** |",
+		"| create-phone ≥ 50 % of the raw insert ceiling | 100 % of 4000 inserts/s | met |",
+		"`seed` of 1000000 phones: 20.0 s",
+		"| 2 of 100 |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+}
