@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // CreateCustomer creates a customer in the caller's tenant.
@@ -89,6 +90,11 @@ func (s *Service) FindCustomers(ctx context.Context, f CustomerFilter) (*Custome
 		}
 	}
 	f.Q = strings.TrimSpace(f.Q)
+	if utf8.RuneCountInString(f.Q) > MaxNameLen {
+		// A longer q matches no name, and SQLite refuses LIKE patterns
+		// over 50,000 bytes.
+		errs = append(errs, Errorf(ECodeValidation, "q", "q must be at most %d characters", MaxNameLen))
+	}
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func newEnv(t testing.TB, acme phonebook.TenantInput) *env {
 	svc := phonebook.NewService(st, nil)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httpapi.NewServer(log, svc, httpapi.Options{Dialects: []httpapi.Dialect{wasp.New(log, svc)}})
+	srv := httpapi.NewServer(log, svc, httpapi.Options{Dialects: []httpapi.Dialect{wasp.New(log, svc)}, RateLimit: &httpapi.RateLimit{}})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 
