@@ -1,6 +1,7 @@
 package phonebook
 
 import (
+	"bytes"
 	"context"
 	"time"
 	"unicode/utf8"
@@ -13,6 +14,9 @@ const IdempotencyTTL = 24 * time.Hour
 // idempotencyPendingTTL is how long a reserved key with no response yet
 // blocks its repeats: past it, the first request is taken to have died.
 const idempotencyPendingTTL = 2 * time.Minute
+
+// sealedBody marks a stored response body sealed by the service's Sealer.
+const sealedBody = "sealed:"
 
 // MaxIdempotencyKeyLen bounds the Idempotency-Key header.
 const MaxIdempotencyKeyLen = 255
@@ -41,7 +45,7 @@ func (r *IdempotencyRecord) Done() bool { return r.Status != 0 }
 // (the key came with another request), conflict (the first request is
 // still running).
 func (s *Service) BeginIdempotent(ctx context.Context, key, requestHash string) (*IdempotencyRecord, error) {
-	a, err := caller(ctx, ScopeCustomersRead)
+	a, err := caller(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -67,23 +71,44 @@ func (s *Service) BeginIdempotent(ctx context.Context, key, requestHash string) 
 	if !found.Done() {
 		return nil, Errorf(ECodeConflict, "Idempotency-Key", "a request with this Idempotency-Key is still in progress")
 	}
+	if body, ok := bytes.CutPrefix(found.Body, []byte(sealedBody)); ok {
+		if s.sealer == nil {
+			return nil, Errorf(ECodeConflict, "Idempotency-Key", "the stored response cannot be read: PHONEBOOK_SECRET_KEY is not set")
+		}
+		plain, err := s.sealer.Open(string(body))
+		if err != nil {
+			return nil, &Error{Code: ECodeInternal, Message: "internal error", Err: err}
+		}
+		found.Body = []byte(plain)
+	}
 	return found, nil
 }
 
 // FinishIdempotent stores the response of the request that reserved key.
 func (s *Service) FinishIdempotent(ctx context.Context, rec *IdempotencyRecord) error {
-	a, err := caller(ctx, ScopeCustomersRead)
+	a, err := caller(ctx, "")
 	if err != nil {
 		return err
 	}
 	rec.TenantID = a.Tenant.ID
+	if s.sealer != nil {
+		// Stored responses hold what the response held: phone numbers,
+		// and a webhook's secret shown once. Keep them sealed at rest.
+		sealed, err := s.sealer.Seal(string(rec.Body))
+		if err != nil {
+			return &Error{Code: ECodeInternal, Message: "internal error", Err: err}
+		}
+		stored := *rec
+		stored.Body = []byte(sealedBody + sealed)
+		rec = &stored
+	}
 	return s.store.Write(ctx, func(tx Tx) error { return tx.CompleteIdempotencyKey(ctx, rec) })
 }
 
 // AbandonIdempotent frees key after a request that must be retryable
 // (a 5xx) so the client's retry runs again.
 func (s *Service) AbandonIdempotent(ctx context.Context, key string) error {
-	a, err := caller(ctx, ScopeCustomersRead)
+	a, err := caller(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,8 @@ type APIKey struct {
 	// SigningSecret, when set, is the secret a client signs its requests
 	// with (Ticket Evolution's X-Signature); never shown in lists.
 	SigningSecret string `json:"-"`
+	// Hash is the SHA-256 of the secret, as stored.
+	Hash []byte `json:"-"`
 }
 
 // HasScope reports whether the key may act with scope; admin may do all.

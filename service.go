@@ -285,7 +285,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Auth, error
 	if err != nil {
 		return nil, err
 	}
-	if a.Key.Revoked() {
+	// The lookup was by hash; compare again in constant time so that no
+	// store, index or cache can ever let a near miss through.
+	if !KeyMatches(secret, a.Key.Hash) || a.Key.Revoked() {
 		return nil, unauth
 	}
 	if a.Key.SigningSecret != "" {
@@ -348,13 +350,14 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (created bool, k
 
 // --- calls made on behalf of an authenticated caller ---
 
-// caller returns the caller of ctx if it holds scope.
+// caller returns the caller of ctx if it holds scope ("" for any
+// authenticated caller).
 func caller(ctx context.Context, scope string) (*Auth, error) {
 	a := AuthFromContext(ctx)
 	if a == nil || a.Tenant == nil {
 		return nil, Errorf(ECodeUnauthorized, "", "missing or invalid API key")
 	}
-	if a.Key != nil && !a.Key.HasScope(scope) {
+	if scope != "" && a.Key != nil && !a.Key.HasScope(scope) {
 		return nil, Errorf(ECodeForbidden, "", "this key lacks the %s scope", scope)
 	}
 	return a, nil

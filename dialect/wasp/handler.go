@@ -71,7 +71,11 @@ func bearer(r *http.Request) string {
 // customers:write (403) as a WaspResultOfResults.
 func writeDenied(w http.ResponseWriter, _ *http.Request, err error) {
 	code := phonebook.ErrorCode(err)
-	if code != phonebook.ECodeForbidden {
+	switch code {
+	case phonebook.ECodeForbidden, phonebook.ECodeUnavailable, phonebook.ECodeInternal:
+		// A store that fails while the key is checked is a server problem,
+		// not a bad key: the client must retry, not replace its key.
+	default:
 		code = phonebook.ECodeUnauthorized
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wasp"`)
 	}

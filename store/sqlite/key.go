@@ -20,14 +20,14 @@ func (t *tx) CreateAPIKey(ctx context.Context, k *phonebook.APIKey, hash []byte)
 	return storeErr("create key", err)
 }
 
-const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug, k.signing_secret`
+const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug, k.signing_secret, k.key_hash`
 
 func scanKey(row interface{ Scan(...any) error }) (*phonebook.APIKey, error) {
 	var k phonebook.APIKey
 	var scopes string
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.TenantSlug, &k.SigningSecret); err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.TenantSlug, &k.SigningSecret, &k.Hash); err != nil {
 		return nil, err
 	}
 	k.Scopes = strings.Split(scopes, ",")
