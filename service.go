@@ -268,11 +268,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Auth, error
 	hash := HashSecret(secret)
 	var a *Auth
 	err := s.store.Read(ctx, func(tx Tx) error {
-		k, err := tx.FindAPIKeyByHash(ctx, hash)
-		if err != nil {
-			return err
-		}
-		t, err := tx.FindTenantByID(ctx, k.TenantID)
+		k, t, err := tx.FindAuth(ctx, hash)
 		if err != nil {
 			return err
 		}

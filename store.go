@@ -46,6 +46,9 @@ type Tx interface {
 	// FindAPIKeyByHash returns the key whose secret hashes to hash, revoked
 	// or not. Errors: not_found.
 	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// FindAuth returns the key whose secret hashes to hash and its tenant,
+	// in one query (every request asks). Errors: not_found.
+	FindAuth(ctx context.Context, hash []byte) (*APIKey, *Tenant, error)
 	// FindAPIKeys lists every key of every tenant by id, with TenantSlug.
 	FindAPIKeys(ctx context.Context) ([]*APIKey, error)
 	// RevokeAPIKey marks key id revoked at at. Errors: not_found.

@@ -74,3 +74,26 @@ func (t *tx) RevokeAPIKey(ctx context.Context, id int64, at time.Time) error {
 	}
 	return nil
 }
+
+func (t *tx) FindAuth(ctx context.Context, hash []byte) (*phonebook.APIKey, *phonebook.Tenant, error) {
+	var k phonebook.APIKey
+	var tn phonebook.Tenant
+	var scopes string
+	var created, tcreated int64
+	var revoked sql.NullInt64
+	err := t.queryRow(ctx, `SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.key_hash,
+		t.id, t.uuid, t.slug, t.default_region, t.max_phones_per_customer, t.max_customers_per_number, t.strict_numbers, t.created_at
+		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ?`, hash).Scan(
+		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.SigningSecret, &k.Hash,
+		&tn.ID, &tn.UUID, &tn.Slug, &tn.DefaultRegion, &tn.MaxPhonesPerCustomer, &tn.MaxCustomersPerNumber, &tn.StrictNumbers, &tcreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("key")
+	}
+	if err != nil {
+		return nil, nil, storeErr("find key", err)
+	}
+	k.Scopes = strings.Split(scopes, ",")
+	k.CreatedAt, k.RevokedAt, k.TenantSlug = fromMicros(created), fromNullMicros(revoked), tn.Slug
+	tn.CreatedAt = fromMicros(tcreated)
+	return &k, &tn, nil
+}
