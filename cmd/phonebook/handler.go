@@ -11,6 +11,7 @@ import (
 	"github.com/phonebook/phonebook/dialect/ticketevolution"
 	"github.com/phonebook/phonebook/dialect/wasp"
 	"github.com/phonebook/phonebook/httpapi"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // newHandler returns the whole HTTP API: /v1, the five vendor dialects,
@@ -19,7 +20,8 @@ func newHandler(log *slog.Logger, svc *phonebook.Service) http.Handler {
 	return httpapi.NewServer(log, svc, httpapi.Options{Dialects: dialects(log, svc)})
 }
 
-// dialects are the vendor wire formats served next to /v1.
+// dialects are the vendor wire formats served next to /v1, and the web
+// console, mounted the same way.
 func dialects(log *slog.Logger, svc *phonebook.Service) []httpapi.Dialect {
 	return []httpapi.Dialect{
 		crossriver.New(log, svc),
@@ -27,5 +29,6 @@ func dialects(log *slog.Logger, svc *phonebook.Service) []httpapi.Dialect {
 		rambase.New(log, svc),
 		relay.New(log, svc),
 		wasp.New(log, svc),
+		console.New(log, svc, console.Options{}),
 	}
 }

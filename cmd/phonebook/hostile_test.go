@@ -1382,6 +1382,9 @@ func TestHostileInput(t *testing.T) {
 	}
 	var missing []string
 	for _, rt := range e.routes {
+		if rt.Source == "console" {
+			continue // HTML forms with their own suite (web/console): not an API shape
+		}
 		if perRoute[rt.Method+" "+rt.Pattern] == 0 {
 			missing = append(missing, rt.Method+" "+rt.Pattern)
 		}
