@@ -37,8 +37,8 @@ func TestReport(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"| bare | 3 | 12000 (10000–30000) | 100 % |",      // the median, not the mean
-		"| get-customer | 1 | 5000 (5000–5000) | 42 % |",  // ratio to bare's median
+		"| bare | 3 | 12000 (10000–30000) | 100 % |",     // the median, not the mean
+		"| get-customer | 1 | 5000 (5000–5000) | 42 % |", // ratio to bare's median
 		"| get-customer ≥ 40 % of bare | 42 % (5000 of 12000 req/s) | met |",
 		"| create-phone ≥ 5,000 durable writes/s | 4000/s (20 % short) | **missed** |",
 		"| create-phone ≥ 50 % of the raw insert ceiling | 100 % of 4000 inserts/s | met |",
