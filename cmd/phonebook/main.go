@@ -37,6 +37,11 @@ const (
 	envRateLimit    = "PHONEBOOK_RATE_LIMIT"
 	envRateBurst    = "PHONEBOOK_RATE_BURST"
 	envLogFormat    = "PHONEBOOK_LOG_FORMAT"
+
+	envNATSURL           = "PHONEBOOK_NATS_URL"
+	envNATSStream        = "PHONEBOOK_NATS_STREAM"
+	envNATSSubjectPrefix = "PHONEBOOK_NATS_SUBJECT_PREFIX"
+	envWebhookWorkers    = "PHONEBOOK_WEBHOOK_WORKERS"
 )
 
 // Defaults of the flags.
@@ -51,7 +56,8 @@ Usage:
   phonebook <command> [arguments] [flags]
 
 Commands:
-  serve                   run the HTTP server (--addr, --db)
+  serve                   run the HTTP server (--addr, --db, --nats); it also
+                          delivers webhooks and, with --nats, publishes events
   tenants create SLUG     create a tenant (--region, --strict, --max-phones,
                           --max-customers-per-number)
   tenants list            list the tenants
@@ -62,6 +68,12 @@ Commands:
   migrate                 run the database migrations
   backup FILE             write a consistent copy of the SQLite database to FILE
                           while the server keeps running
+  seed                    load a synthetic tenant in bulk (--customers N,
+                          --phones P, --tenant SLUG)
+  import FILE.csv         import customers and phones from CSV (--tenant,
+                          --rejects FILE, --batch 500, --restart); resumable
+  export                  write a tenant's customers and phones as CSV
+                          (--tenant, --out FILE|-)
   version                 print the version
   help                    print this help
 
@@ -76,6 +88,15 @@ Environment:
   PHONEBOOK_RATE_LIMIT     requests per second per API key (default 1000, 0 = off)
   PHONEBOOK_RATE_BURST     burst per API key (default 2000)
   PHONEBOOK_LOG_FORMAT     text (default) or json
+  PHONEBOOK_WEBHOOK_WORKERS
+                           webhook requests in flight per server (default 4;
+                           0: this server delivers none, the others do)
+  PHONEBOOK_NATS_URL       NATS server(s) to publish events to, when --nats is
+                           not given (nats://host:4222, comma-separated)
+  PHONEBOOK_NATS_STREAM    JetStream stream of the events (default PHONEBOOK)
+  PHONEBOOK_NATS_SUBJECT_PREFIX
+                           first subject token (default phonebook): events go
+                           to <prefix>.<tenant>.<event type>
 `
 
 // cli is one invocation of the program: its environment and streams. It
@@ -144,6 +165,12 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.migrate(ctx, rest)
 	case "backup":
 		return c.backup(ctx, rest)
+	case "seed":
+		return c.seed(ctx, rest)
+	case "import":
+		return c.importCSV(ctx, rest)
+	case "export":
+		return c.exportCSV(ctx, rest)
 	case "version":
 		return c.version(rest)
 	}

@@ -8,10 +8,14 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/events"
 	"github.com/phonebook/phonebook/httpapi"
 )
 
@@ -28,11 +32,13 @@ const (
 
 // serve opens and migrates the store, creates the default tenant and its
 // admin key on an empty store, and serves HTTP until ctx is cancelled
-// (SIGINT, SIGTERM); then it drains requests and closes the store.
+// (SIGINT, SIGTERM); then it drains requests and closes the store. Next to
+// HTTP it delivers webhooks and, with --nats, publishes events to NATS.
 func (c *cli) serve(ctx context.Context, args []string) error {
-	fs := c.newFlagSet("serve", "serve [--addr HOST:PORT] [--db URL]")
+	fs := c.newFlagSet("serve", "serve [--addr HOST:PORT] [--db URL] [--nats URL]")
 	addrFlag := fs.String("addr", "", "listen `address` (env "+envAddr+", default "+defaultAddr+"); port 0 picks a free port")
 	dbFlag := dbFlag(fs)
+	natsFlag := fs.String("nats", "", "also publish events to NATS JetStream at `URL` (nats://host:4222; env "+envNATSURL+")")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -42,13 +48,17 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	addr := c.orEnv(*addrFlag, envAddr, defaultAddr)
 	dbURL := c.orEnv(*dbFlag, envDB, defaultDB)
+	natsURL := c.orEnv(*natsFlag, envNATSURL, "")
+	if err := checkNATSURL(natsURL); err != nil {
+		return usageErrorf(fs, "%v", err)
+	}
 
 	c.log.Info("starting", "version", buildVersion())
 	store, err := openStore(ctx, dbURL)
 	if err != nil {
 		return err
 	}
-	err = c.serveStore(ctx, addr, store)
+	err = c.serveStore(ctx, addr, natsURL, store)
 	if cerr := store.Close(); cerr != nil {
 		c.log.Error("closing the store", "err", cerr)
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -59,8 +69,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	return err
 }
 
-// serveStore runs the server on an open store; the caller closes it.
-func (c *cli) serveStore(ctx context.Context, addr string, store phonebook.Store) error {
+// serveStore runs the server on an open store; the caller closes it. The
+// outbox workers (webhooks, NATS) have stopped when it returns.
+func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phonebook.Store) error {
 	svc, err := c.newService(store)
 	if err != nil {
 		return err
@@ -81,6 +92,21 @@ func (c *cli) serveStore(ctx context.Context, addr string, store phonebook.Store
 	if err != nil {
 		return err
 	}
+	workers, err := c.webhookWorkers()
+	if err != nil {
+		return err
+	}
+	var pub *events.Publisher
+	if natsURL != "" {
+		pub = events.NewPublisher(c.log.With("component", "nats"), svc, natsURL, events.PublisherOptions{
+			Stream: c.getenv(envNATSStream), SubjectPrefix: c.getenv(envNATSSubjectPrefix),
+		})
+		// Before the first request: every change from now on is queued for
+		// NATS, even while NATS is down.
+		if err := pub.Register(ctx); err != nil {
+			return fmt.Errorf("nats: %w", err)
+		}
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -94,6 +120,31 @@ func (c *cli) serveStore(ctx context.Context, addr string, store phonebook.Store
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+	}
+	// The outbox workers run until shutdown; serveStore waits for them, so
+	// they are done before the caller closes the store.
+	bgCtx, stopBG := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	defer func() {
+		stopBG()
+		bg.Wait()
+	}()
+	if workers > 0 {
+		deliverer := events.NewDeliverer(c.log.With("component", "webhooks"), svc, events.DelivererOptions{Workers: workers})
+		bg.Go(func() {
+			if err := deliverer.Run(bgCtx); err != nil {
+				c.log.Error("webhook delivery stopped", "err", err)
+			}
+		})
+	} else {
+		c.log.Info("webhook delivery is off on this node", envWebhookWorkers, 0)
+	}
+	if pub != nil {
+		bg.Go(func() {
+			if err := pub.Run(bgCtx); err != nil {
+				c.log.Error("nats publishing stopped; events stay queued", "err", err)
+			}
+		})
 	}
 	c.log.Info("listening", "addr", ln.Addr().String())
 	serveErr := make(chan error, 1)
@@ -115,6 +166,41 @@ func (c *cli) serveStore(ctx context.Context, addr string, store phonebook.Store
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// webhookWorkers reads PHONEBOOK_WEBHOOK_WORKERS: webhook requests in
+// flight at once on this node (default 4; 0 leaves delivery to the other
+// nodes).
+func (c *cli) webhookWorkers() (int, error) {
+	v := c.getenv(envWebhookWorkers)
+	if v == "" {
+		return 4, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1000 {
+		return 0, fmt.Errorf("%s: want a number of workers from 0 (off) to 1000, got %q", envWebhookWorkers, v)
+	}
+	return n, nil
+}
+
+// checkNATSURL rejects a NATS URL that can never connect; empty means no
+// NATS. Errors never repeat the URL, which may hold a password.
+func checkNATSURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	for _, one := range strings.Split(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(one))
+		if err != nil || u.Host == "" {
+			return errors.New("--nats: want nats://host:port (several separated by commas)")
+		}
+		switch u.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return fmt.Errorf("--nats: unsupported scheme %q (want nats://, tls://, ws:// or wss://)", u.Scheme)
+		}
 	}
 	return nil
 }
