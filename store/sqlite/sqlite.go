@@ -104,11 +104,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	// Statistics for the query planner, where they are missing or stale
-	// (SQLite's advice for long-lived connections: at open).
-	if _, err := writer.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("sqlite: optimize %s: %w", path, err)
-	}
+	// (SQLite's advice for long-lived connections: at open). Best effort:
+	// another process holding the write lock must not stop this one.
+	_, _ = writer.ExecContext(ctx, `PRAGMA optimize=0x10002`)
 	r := common
 	r.Add("_pragma", "query_only(1)")
 	reader, err := sql.Open("sqlite", "file:"+path+"?"+r.Encode())
