@@ -36,7 +36,7 @@ func externalIDTaken(err error) error {
 }
 
 func (t *tx) CreateCustomer(ctx context.Context, c *phonebook.Customer) error {
-	c.UUID = uuid.Must(uuid.NewRandom()).String()
+	c.UUID = uuid.Must(uuid.NewV7()).String()
 	err := t.tx.QueryRow(ctx, `INSERT INTO customers (uuid, tenant_id, external_id, name, status, created_at, updated_at, version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		c.UUID, c.TenantID, nullString(c.ExternalID), c.Name, c.Status, utc(c.CreatedAt), utc(c.UpdatedAt), c.Version).Scan(&c.ID)

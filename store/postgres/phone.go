@@ -112,7 +112,7 @@ func phoneViolation(err error) error {
 }
 
 func (t *tx) CreatePhone(ctx context.Context, p *phonebook.Phone) error {
-	p.UUID = uuid.Must(uuid.NewRandom()).String()
+	p.UUID = uuid.Must(uuid.NewV7()).String()
 	err := t.tx.QueryRow(ctx, `INSERT INTO phones (uuid, tenant_id, customer_id, raw, e164, country_code, national_number,
 		national, international, region, line_type, valid, extension, type, label, is_primary, notes, status,
 		consent_type, consent_source, consent_updated_at, created_at, updated_at, version)
