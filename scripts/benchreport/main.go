@@ -58,9 +58,9 @@ func run(args []string, in io.Reader, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	if *gobench != "" {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		enc := json.NewEncoder(out)
 		for sc.Scan() {
 			if m := benchLine.FindStringSubmatch(sc.Text()); m != nil {
@@ -72,20 +72,20 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		}
 		return sc.Err()
 	}
+	// The records are JSON values one after another, one line each or
+	// pretty-printed over several.
 	var recs []record
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
+	dec := json.NewDecoder(in)
+	for {
 		var r record
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return fmt.Errorf("bad line %q: %w", line, err)
+		err := dec.Decode(&r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("bad record %d: %w", len(recs)+1, err)
 		}
 		recs = append(recs, r)
-	}
-	if err := sc.Err(); err != nil {
-		return err
 	}
 	var extra string
 	if b, err := os.ReadFile(*notes); err == nil {
