@@ -2,6 +2,7 @@ package phonebook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -419,9 +420,12 @@ type ImportBatch struct {
 	itemRow  []int          // row index of each item
 	parsed   []*Phone       // the phone of each item
 	names    map[string]string
-	exts     []string // distinct external_ids of the valid rows, sorted
+	exts     []string // distinct external_ids of the valid rows, in file order
 	valid    []bool   // the row names a valid customer
 	hasPhone []bool   // the row has a number
+	// unknownType: a row names a phone type the tenant's registry lacks,
+	// which the store will refuse.
+	unknownType bool
 }
 
 // ImportRows imports rows into the tenant of slug tenant: it creates the
@@ -471,7 +475,10 @@ func (s *Service) PrepareImport(ctx context.Context, tenant string, rows []Impor
 		}
 		r.ExternalID, r.Name = ext, name
 		b.valid[i] = true
-		if n, seen := b.names[ext]; !seen || n == "" {
+		if n, seen := b.names[ext]; !seen {
+			b.names[ext] = name
+			b.exts = append(b.exts, ext)
+		} else if n == "" {
 			b.names[ext] = name
 		}
 		if strings.TrimSpace(r.Number) == "" {
@@ -487,11 +494,6 @@ func (s *Service) PrepareImport(ctx context.Context, tenant string, rows []Impor
 			ConsentType: strings.ToLower(strings.TrimSpace(r.ConsentType)), ConsentSource: r.ConsentSource,
 		}
 	}
-	for ext := range b.names {
-		b.exts = append(b.exts, ext)
-	}
-	slices.Sort(b.exts)
-
 	// Parse on every CPU: libphonenumber is most of an import's CPU.
 	parsed := make([]*Phone, len(rows))
 	perr := make([]error, len(rows))
@@ -509,6 +511,16 @@ func (s *Service) PrepareImport(ctx context.Context, tenant string, rows []Impor
 		}()
 	}
 	wg.Wait()
+	var types []*PhoneType
+	if slices.Contains(ok, true) { // the registry, to foresee the store refusing a type
+		err := s.store.Read(ctx, func(tx Tx) (err error) {
+			types, err = tx.FindPhoneTypes(ctx, t.ID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	for i := range rows {
 		if !ok[i] {
 			continue
@@ -520,6 +532,9 @@ func (s *Service) PrepareImport(ctx context.Context, tenant string, rows []Impor
 		b.items = append(b.items, UpsertItem{Customer: CustomerRef{ExternalID: rows[i].ExternalID}, Phone: inputs[i]})
 		b.itemRow = append(b.itemRow, i)
 		b.parsed = append(b.parsed, parsed[i])
+		if !slices.ContainsFunc(types, func(pt *PhoneType) bool { return pt.Name == parsed[i].Type }) {
+			b.unknownType = true
+		}
 	}
 	return b, nil
 }
@@ -531,7 +546,29 @@ func (b *ImportBatch) reject(i int, err error) {
 // CommitImport is the second half of ImportRows: one transaction that
 // creates the missing customers and upserts the batch's phones, with a
 // savepoint per row so that a bad row fails alone.
+//
+// A savepoint per row costs a sub-journal write of every page the row
+// touches, which is most of an import's time, so a batch is first tried
+// without them, in the hope that no row fails in the store; if one does,
+// the whole attempt is rolled back and the batch runs again with
+// savepoints. A batch naming a type the tenant lacks goes the slow way at
+// once.
 func (s *Service) CommitImport(ctx context.Context, b *ImportBatch) ([]ImportResult, error) {
+	if !b.unknownType {
+		res, err := s.commitImport(ctx, b, false)
+		if !errors.Is(err, errRowFailed) {
+			return res, err
+		}
+	}
+	return s.commitImport(ctx, b, true)
+}
+
+// errRowFailed abandons an attempt at a batch without row savepoints.
+var errRowFailed = errors.New("a row failed: run the batch again with a savepoint per row")
+
+// commitImport runs b in one transaction, each row in a savepoint of its own
+// when perRow, else failing with errRowFailed at the first row that fails.
+func (s *Service) commitImport(ctx context.Context, b *ImportBatch, perRow bool) ([]ImportResult, error) {
 	a := b.auth
 	var results []ImportResult
 	err := s.store.Write(ctx, func(tx Tx) error {
@@ -587,20 +624,30 @@ func (s *Service) CommitImport(ctx context.Context, b *ImportBatch) ([]ImportRes
 				r.Outcome = ImportUnchanged
 				continue
 			}
-			snapC, snapPhones, snapChanged := *st.c, clonePhones(st.phones), st.changed
 			var created bool
-			err := tx.Savepoint(ctx, func() error {
+			if !perRow {
 				var err error
-				_, created, err = s.upsertOne(ctx, tx, a, st, b.parsed[k], it.Phone)
-				return err
-			})
-			if err != nil {
-				*st.c, st.phones, st.changed = snapC, snapPhones, snapChanged
-				if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
-					return err
+				if _, created, err = s.upsertOne(ctx, tx, a, st, b.parsed[k], it.Phone); err != nil {
+					if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
+						return err
+					}
+					return errRowFailed
 				}
-				r.Outcome, r.Err = ImportRejected, err
-				continue
+			} else {
+				snapC, snapPhones, snapChanged := *st.c, clonePhones(st.phones), st.changed
+				err := tx.Savepoint(ctx, func() error {
+					var err error
+					_, created, err = s.upsertOne(ctx, tx, a, st, b.parsed[k], it.Phone)
+					return err
+				})
+				if err != nil {
+					*st.c, st.phones, st.changed = snapC, snapPhones, snapChanged
+					if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
+						return err
+					}
+					r.Outcome, r.Err = ImportRejected, err
+					continue
+				}
 			}
 			r.Outcome = ImportUpdated
 			if created {

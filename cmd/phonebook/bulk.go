@@ -210,10 +210,10 @@ func (c *cli) importCSV(ctx context.Context, args []string) error {
 		rejectsPath = *rejectsFlag
 	}
 	im := &importer{cli: c, file: file, tenant: *tenant, rejectsPath: rejectsPath, statePath: statePath, batch: *batchSize}
+	defer im.close()
 	if err := im.open(*restart); err != nil {
 		return err
 	}
-	defer im.close()
 	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
 		if _, err := svc.Tenant(ctx, *tenant); err != nil {
 			if phonebook.IsCode(err, phonebook.ECodeNotFound) {
