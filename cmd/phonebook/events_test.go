@@ -32,43 +32,6 @@ const (
 	evWebhookSecret = "whsec_events_test_0123456789"
 )
 
-// evProc is one `phonebook serve` process of the events tests.
-type evProc struct {
-	cmd    *exec.Cmd
-	url    string
-	stderr *syncBuffer
-	exited chan struct{}
-	err    error
-}
-
-func evStart(t *testing.T, bin, db string, extraEnv ...string) *evProc {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PHONEBOOK_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(append(env, envRateLimit+"=0"), extraEnv...)
-	p := &evProc{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(p.exited)
-		p.err = cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.exited
-	})
-	p.url = "http://" + waitForAddr(t, p.stderr, p.exited)
-	waitHealthy(t, p.url)
-	return p
-}
-
 // evLedger is what the server acknowledged with 2xx.
 type evLedger struct {
 	mu             sync.Mutex
@@ -270,7 +233,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	l := &evLedger{phones: map[int64]int64{}, phonesDeleted: map[int64]bool{}, custDeleted: map[int64]bool{}, renamed: map[int64]string{}}
 	const kills = 4
 	for range kills {
-		p := evStart(t, bin, db)
+		p := startProc(t, bin, db, envRateLimit+"=0")
 		stop := make(chan struct{})
 		wg := evLoad(p.url, l, stop, 12)
 		time.Sleep(time.Duration(400+rand.IntN(400)) * time.Millisecond)
@@ -285,7 +248,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	// A last, clean run: the Deliverer sends what is due. Deliveries a
 	// killed process had claimed stay leased (30 s) with those queued
 	// behind them; everything else goes out.
-	p := evStart(t, bin, db)
+	p := startProc(t, bin, db, envRateLimit+"=0")
 	conn, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)

@@ -44,16 +44,18 @@ type proc struct {
 	err    error
 }
 
-func startProc(t *testing.T, bin, db string) *proc {
+// startProc runs `phonebook serve` on db with env added to the
+// environment (PHONEBOOK_ variables of the test's own are dropped).
+func startProc(t *testing.T, bin, db string, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
-	var env []string
+	var base []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PHONEBOOK_") {
-			env = append(env, kv)
+			base = append(base, kv)
 		}
 	}
-	cmd.Env = append(env, envBootstrapKey+"="+relKey)
+	cmd.Env = append(base, env...)
 	p := &proc{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
 	if err := cmd.Start(); err != nil {
@@ -217,7 +219,7 @@ func TestCrashSafety(t *testing.T) {
 	a := &acked{phones: map[int64]int64{}}
 	var hot []int64
 	for round := 0; round < 5; round++ {
-		p := startProc(t, bin, db)
+		p := startProc(t, bin, db, envBootstrapKey+"="+relKey)
 		if hot == nil {
 			hot = hotCustomers(t, p.url, 8)
 		}
@@ -231,7 +233,7 @@ func TestCrashSafety(t *testing.T) {
 		close(stop)
 		wg.Wait()
 	}
-	p := startProc(t, bin, db) // recovers the WAL like any start after a crash
+	p := startProc(t, bin, db, envBootstrapKey+"="+relKey) // recovers the WAL like any start after a crash
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	<-p.exited
 	if len(a.phones) == 0 {
@@ -248,7 +250,7 @@ func TestGracefulShutdown(t *testing.T) {
 	bin := relBinary(t)
 	db := filepath.Join(t.TempDir(), "term.db")
 	a := &acked{phones: map[int64]int64{}}
-	p := startProc(t, bin, db)
+	p := startProc(t, bin, db, envBootstrapKey+"="+relKey)
 	hot := hotCustomers(t, p.url, 8)
 	stop := make(chan struct{})
 	wg := load(p.url, hot, a, stop, 16)
@@ -278,8 +280,10 @@ func TestBackupUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "live.db")
 	a := &acked{phones: map[int64]int64{}}
-	p := startProc(t, bin, db)
-	hot := hotCustomers(t, p.url, 8)
+	p := startProc(t, bin, db, envBootstrapKey+"="+relKey)
+	// Enough customers that the 50-phone limit is not reached before the
+	// backup ends, or no write after it could be acknowledged.
+	hot := hotCustomers(t, p.url, 60)
 	stop := make(chan struct{})
 	wg := load(p.url, hot, a, stop, 8)
 	time.Sleep(300 * time.Millisecond)
