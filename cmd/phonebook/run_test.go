@@ -79,7 +79,8 @@ var listeningLine = regexp.MustCompile(`msg=listening addr=(\S+)|"msg":"listenin
 // address; exited reports an early exit of the program.
 func waitForAddr(t *testing.T, stderr *syncBuffer, exited <-chan struct{}) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: several servers start at once on a loaded 2-core CI machine.
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := listeningLine.FindStringSubmatch(stderr.String()); m != nil {
 			return m[1] + m[2]
@@ -90,7 +91,7 @@ func waitForAddr(t *testing.T, stderr *syncBuffer, exited <-chan struct{}) strin
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.Fatalf("no listening line after 10s; stderr:\n%s", stderr)
+	t.Fatalf("no listening line after 30s; stderr:\n%s", stderr)
 	return ""
 }
 
