@@ -33,14 +33,40 @@ if [ "${#list[@]}" -eq 0 ]; then
 fi
 mapfile -t list < <(printf '%s\n' "${list[@]}" | sort -u)
 
+flaked=0
 echo "== ${#list[@]} fuzz targets, ${secs}s each"
 for entry in "${list[@]}"; do
   dir="${entry%%$'\t'*}"
   name="${entry#*$'\t'}"
   echo "== fuzz ./$dir $name (${secs}s)"
-  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" "./$dir"; then
+  corpus="./$dir/testdata/fuzz/$name"
+  ok=""
+  for attempt in 1 2 3; do
+    before=$(ls -1 "$corpus" 2>/dev/null | sort || true)
+    log=$(mktemp)
+    if go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" "./$dir" >"$log" 2>&1; then
+      cat "$log"; rm -f "$log"; ok=1; break
+    fi
+    cat "$log"
+    after=$(ls -1 "$corpus" 2>/dev/null | sort || true)
+    # Go 1.26's fuzz coordinator can report a bare "context deadline
+    # exceeded" when -fuzztime ends while a worker is mid-call
+    # (go.dev/issue/75804, fixed in Go 1.27). That is no finding: no input
+    # was written and nothing failed. Such a run is fuzzed again; any other
+    # failure, or a written input, fails at once.
+    if [ "$before" = "$after" ] && grep -q '^    context deadline exceeded$' "$log" \
+       && ! grep -qE '^\s+[A-Za-z0-9_]+\.go:[0-9]+:|panic:|Failing input written' "$log"; then
+      rm -f "$log"
+      echo "== $name: Go's fuzztime shutdown race (go.dev/issue/75804, no input written), attempt $attempt; fuzzing again"
+      flaked=$((flaked+1))
+      continue
+    fi
+    rm -f "$log"
+    break
+  done
+  if [ -z "$ok" ]; then
     echo "FAIL: fuzz target $name in ./$dir (the failing input is under ./$dir/testdata/fuzz/$name/)" >&2
     exit 1
   fi
 done
-echo "== all ${#list[@]} fuzz targets passed"
+echo "== all ${#list[@]} fuzz targets passed (${flaked} runs hit the fuzztime shutdown race and were fuzzed again)"
