@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz target of the module (func FuzzXxx(f *testing.F) in a
 # _test.go file) for SECONDS each (default 5), one at a time, and stops at
-# the first failure. A failing input is written by go test under the
-# package's testdata/fuzz/FuzzXxx/: fix the cause, then keep the file as a
-# corpus entry.
+# the first failure (a bare fuzztime deadline with no input written, a Go
+# 1.26 coordinator race, is fuzzed again up to 3 times). A failing input
+# is written by go test under the package's testdata/fuzz/FuzzXxx/: fix the
+# cause, then keep the file as a corpus entry.
 #
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
