@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"github.com/phonebook/phonebook/phone"
 )
 
@@ -143,5 +145,40 @@ func TestSplit(t *testing.T) {
 	}
 	if _, err := phone.Split("nope"); err == nil {
 		t.Error("Split(nope): no error")
+	}
+}
+
+// describe reads validity off GetNumberType instead of calling
+// IsValidNumber; this holds them to the same answer over example numbers
+// of every region and type, and over neighbours of each (invalid ones too).
+func TestValidIsKnownType(t *testing.T) {
+	types := []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE,
+		phonenumbers.PREMIUM_RATE, phonenumbers.VOIP, phonenumbers.PAGER, phonenumbers.UAN, phonenumbers.PERSONAL_NUMBER}
+	checked := 0
+	for region := range phonenumbers.GetSupportedRegions() {
+		for _, typ := range types {
+			ex := phonenumbers.GetExampleNumberForType(region, typ)
+			if ex == nil {
+				continue
+			}
+			e164 := phonenumbers.Format(ex, phonenumbers.E164)
+			for _, s := range []string{e164, e164[:len(e164)-1], e164 + "0", e164[:len(e164)-1] + "9", e164[:3] + "0" + e164[4:]} {
+				num, err := phonenumbers.Parse(s, "")
+				if err != nil {
+					continue
+				}
+				valid := phonenumbers.IsValidNumber(num)
+				if got := phonenumbers.GetNumberType(num) != phonenumbers.UNKNOWN; got != valid {
+					t.Errorf("%s (%s): IsValidNumber %v, GetNumberType known %v", s, region, valid, got)
+				}
+				if n, err := phone.Parse(s, ""); err == nil && n.Valid != valid {
+					t.Errorf("Parse(%s).Valid = %v, IsValidNumber %v", s, n.Valid, valid)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d numbers checked", checked)
 	}
 }

@@ -42,6 +42,7 @@ const (
 	envNATSStream        = "PHONEBOOK_NATS_STREAM"
 	envNATSSubjectPrefix = "PHONEBOOK_NATS_SUBJECT_PREFIX"
 	envWebhookWorkers    = "PHONEBOOK_WEBHOOK_WORKERS"
+	envPprofAddr         = "PHONEBOOK_PPROF_ADDR"
 )
 
 // Defaults of the flags.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"strconv"
 	"strings"
@@ -146,6 +147,11 @@ func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phoneb
 			}
 		})
 	}
+	if pa := c.getenv(envPprofAddr); pa != "" {
+		if err := c.servePprof(bgCtx, &bg, pa); err != nil {
+			return err
+		}
+	}
 	c.log.Info("listening", "addr", ln.Addr().String())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -167,6 +173,31 @@ func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phoneb
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	return nil
+}
+
+// servePprof serves net/http/pprof on its own listener until ctx ends. It
+// is off unless PHONEBOOK_PPROF_ADDR is set, and never on the API's address:
+// profiles show internals that API clients must not reach.
+func (c *cli) servePprof(ctx context.Context, bg *sync.WaitGroup, addr string) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen: %w", envPprofAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
+	c.log.Info("pprof listening", "addr", ln.Addr().String())
+	bg.Go(func() { _ = srv.Serve(ln) })
+	bg.Go(func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	})
 	return nil
 }
 

@@ -10,9 +10,10 @@ import (
 )
 
 func (t *tx) AddConsent(ctx context.Context, r *phonebook.ConsentRecord) error {
-	err := t.queryRow(ctx, `INSERT INTO consent_ledger (tenant_id, e164, type, source, evidence, captured_at, recorded_at, key_id, key_name, via)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.TenantID, r.E164, r.Type, r.Source, r.Evidence, micros(r.CapturedAt), micros(r.RecordedAt), nullInt(r.KeyID), r.KeyName, r.Via).Scan(&r.ID)
+	var err error
+	r.ID, err = t.insert(ctx, `INSERT INTO consent_ledger (tenant_id, e164, type, source, evidence, captured_at, recorded_at, key_id, key_name, via)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.TenantID, r.E164, r.Type, r.Source, r.Evidence, micros(r.CapturedAt), micros(r.RecordedAt), nullInt(r.KeyID), r.KeyName, r.Via)
 	return storeErr("add consent", err)
 }
 

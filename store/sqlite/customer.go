@@ -42,9 +42,10 @@ func externalIDTaken(err error) error {
 
 func (t *tx) CreateCustomer(ctx context.Context, c *phonebook.Customer) error {
 	c.UUID = uuid.Must(uuid.NewV7()).String()
-	err := t.queryRow(ctx, `INSERT INTO customers (uuid, tenant_id, external_id, name, status, created_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		c.UUID, c.TenantID, nullString(c.ExternalID), c.Name, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt), c.Version).Scan(&c.ID)
+	var err error
+	c.ID, err = t.insert(ctx, `INSERT INTO customers (uuid, tenant_id, external_id, name, status, created_at, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.UUID, c.TenantID, nullString(c.ExternalID), c.Name, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt), c.Version)
 	if e := externalIDTaken(err); e != nil {
 		return e
 	}

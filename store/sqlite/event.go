@@ -32,10 +32,11 @@ func (t *tx) AddEvent(ctx context.Context, e *phonebook.Event) error {
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = t.now()
 	}
-	err := t.queryRow(ctx, `INSERT INTO events (uuid, tenant_id, type, customer_id, phone_id, key_id, key_name, source, occurred_at, before, after)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+	var err error
+	e.Seq, err = t.insert(ctx, `INSERT INTO events (uuid, tenant_id, type, customer_id, phone_id, key_id, key_name, source, occurred_at, before, after)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.TenantID, e.Type, nullInt(e.CustomerID), nullInt(e.PhoneID), nullInt(e.KeyID), e.KeyName, e.Source,
-		micros(e.OccurredAt), nullJSON(e.Before), nullJSON(e.After)).Scan(&e.Seq)
+		micros(e.OccurredAt), nullJSON(e.Before), nullJSON(e.After))
 	if err != nil {
 		return storeErr("add event", err)
 	}

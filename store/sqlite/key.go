@@ -11,9 +11,10 @@ import (
 )
 
 func (t *tx) CreateAPIKey(ctx context.Context, k *phonebook.APIKey, hash []byte) error {
-	err := t.queryRow(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt), k.SigningSecret).Scan(&k.ID)
+	var err error
+	k.ID, err = t.insert(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt), k.SigningSecret)
 	if kind, _ := constraint(err); kind == "unique" {
 		return phonebook.Errorf(phonebook.ECodeConflict, "secret", "a key with this secret already exists")
 	}

@@ -112,13 +112,14 @@ func phoneViolation(err error) error {
 
 func (t *tx) CreatePhone(ctx context.Context, p *phonebook.Phone) error {
 	p.UUID = uuid.Must(uuid.NewV7()).String()
-	err := t.queryRow(ctx, `INSERT INTO phones (uuid, tenant_id, customer_id, raw, e164, country_code, national_number,
+	var err error
+	p.ID, err = t.insert(ctx, `INSERT INTO phones (uuid, tenant_id, customer_id, raw, e164, country_code, national_number,
 		national, international, region, line_type, valid, extension, type, label, is_primary, notes, status,
 		consent_type, consent_source, consent_updated_at, created_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.UUID, p.TenantID, p.CustomerID, p.Raw, p.E164, p.CountryCode, p.NationalNumber,
 		p.National, p.International, p.Region, p.LineType, p.Valid, p.Extension, p.Type, p.Label, p.IsPrimary, p.Notes, p.Status,
-		p.Consent.Type, p.Consent.Source, nullMicros(p.Consent.UpdatedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version).Scan(&p.ID)
+		p.Consent.Type, p.Consent.Source, nullMicros(p.Consent.UpdatedAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version)
 	if e := phoneViolation(err); e != nil {
 		return e
 	}

@@ -87,6 +87,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// 32 MiB of page cache for the writer (the default is 2 MiB): index
 	// pages of a large tenant stay in memory across commits.
 	w.Add("_pragma", "cache_size(-32768)")
+	// Savepoint sub-journals (one per write of a group) in memory, not in
+	// temporary files: they only live until the group commits.
+	w.Add("_pragma", "temp_store(MEMORY)")
 	// IMMEDIATE takes the write lock at BEGIN, so a transaction never has to
 	// upgrade from reading to writing and fail with SQLITE_BUSY halfway.
 	w.Set("_txlock", "immediate")

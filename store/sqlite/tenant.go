@@ -27,9 +27,10 @@ func (t *tx) CreateTenant(ctx context.Context, tn *phonebook.Tenant) error {
 	if tn.UUID == "" {
 		tn.UUID = uuid.Must(uuid.NewV7()).String()
 	}
-	err := t.queryRow(ctx, `INSERT INTO tenants (uuid, slug, default_region, max_phones_per_customer, max_customers_per_number, strict_numbers, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		tn.UUID, tn.Slug, tn.DefaultRegion, tn.MaxPhonesPerCustomer, tn.MaxCustomersPerNumber, tn.StrictNumbers, micros(tn.CreatedAt)).Scan(&tn.ID)
+	var err error
+	tn.ID, err = t.insert(ctx, `INSERT INTO tenants (uuid, slug, default_region, max_phones_per_customer, max_customers_per_number, strict_numbers, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tn.UUID, tn.Slug, tn.DefaultRegion, tn.MaxPhonesPerCustomer, tn.MaxCustomersPerNumber, tn.StrictNumbers, micros(tn.CreatedAt))
 	if kind, _ := constraint(err); kind == "unique" {
 		return phonebook.Errorf(phonebook.ECodeConflict, "slug", "tenant %q already exists", tn.Slug)
 	}

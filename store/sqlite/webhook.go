@@ -11,9 +11,10 @@ import (
 )
 
 func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook) error {
-	err := t.queryRow(ctx, `INSERT INTO webhooks (tenant_id, url, event_types, secret, description, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		w.TenantID, w.URL, strings.Join(w.EventTypes, ","), w.Secret, w.Description, micros(w.CreatedAt)).Scan(&w.ID)
+	var err error
+	w.ID, err = t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, event_types, secret, description, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		w.TenantID, w.URL, strings.Join(w.EventTypes, ","), w.Secret, w.Description, micros(w.CreatedAt))
 	return storeErr("create webhook", err)
 }
 
