@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -43,6 +44,7 @@ const (
 	envNATSSubjectPrefix = "PHONEBOOK_NATS_SUBJECT_PREFIX"
 	envWebhookWorkers    = "PHONEBOOK_WEBHOOK_WORKERS"
 	envPprofAddr         = "PHONEBOOK_PPROF_ADDR"
+	envCPUProfile        = "PHONEBOOK_CPUPROFILE"
 )
 
 // Defaults of the flags.
@@ -98,7 +100,27 @@ Environment:
   PHONEBOOK_NATS_SUBJECT_PREFIX
                            first subject token (default phonebook): events go
                            to <prefix>.<tenant>.<event type>
+  PHONEBOOK_PPROF_ADDR     serve Go's /debug/pprof/ on this separate address
+  PHONEBOOK_CPUPROFILE     write a CPU profile of the command to this file
+                           (for seed, import, export: go tool pprof FILE)
 `
+
+// startCPUProfile profiles the whole command into path, for the bulk
+// commands that have no HTTP listener to ask.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envCPUProfile, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", envCPUProfile, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
 
 // cli is one invocation of the program: its environment and streams. It
 // replaces what other programs keep in globals.
@@ -121,6 +143,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	c.log = newLogger(getenv(envLogFormat), stderr)
 	if len(args) > 0 {
 		args = args[1:]
+	}
+	if f := getenv(envCPUProfile); f != "" {
+		stopProfile, err := startCPUProfile(f)
+		if err != nil {
+			c.printError(err)
+			return err
+		}
+		defer stopProfile()
 	}
 	err := c.dispatch(ctx, args)
 	if helpRequested(err) { // "phonebook <command> -h": usage shown, not a failure

@@ -14,6 +14,9 @@ func (t *tx) AddConsent(ctx context.Context, r *phonebook.ConsentRecord) error {
 	r.ID, err = t.insert(ctx, `INSERT INTO consent_ledger (tenant_id, e164, type, source, evidence, captured_at, recorded_at, key_id, key_name, via)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.TenantID, r.E164, r.Type, r.Source, r.Evidence, micros(r.CapturedAt), micros(r.RecordedAt), nullInt(r.KeyID), r.KeyName, r.Via)
+	if err == nil {
+		learn(&t.facts.ledger, r.TenantID)
+	}
 	return storeErr("add consent", err)
 }
 
@@ -31,6 +34,11 @@ func scanConsent(row interface{ Scan(...any) error }) (*phonebook.ConsentRecord,
 }
 
 func (t *tx) FindConsentAt(ctx context.Context, tenantID int64, e164 string, at time.Time) (*phonebook.ConsentRecord, error) {
+	if has, err := t.hasLedger(ctx, tenantID); err != nil {
+		return nil, storeErr("find consent", err)
+	} else if !has {
+		return nil, notFound("consent")
+	}
 	r, err := scanConsent(t.queryRow(ctx, `SELECT `+consentColumns+` FROM consent_ledger
 		WHERE tenant_id = ? AND e164 = ? AND captured_at <= ? ORDER BY captured_at DESC, id DESC LIMIT 1`, tenantID, e164, micros(at)))
 	if errors.Is(err, sql.ErrNoRows) {

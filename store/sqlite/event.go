@@ -41,11 +41,20 @@ func (t *tx) AddEvent(ctx context.Context, e *phonebook.Event) error {
 		return storeErr("add event", err)
 	}
 	// The outbox of every subscriber, in the event's own transaction.
-	if _, err := t.exec(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
+	if has, err := t.hasWebhooks(ctx, e.TenantID); err != nil {
+		return storeErr("find webhooks", err)
+	} else if !has {
+		// no delivery to queue
+	} else if _, err := t.exec(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
 		SELECT id, tenant_id, ?, ?, ?, ? FROM webhooks
 		WHERE tenant_id = ? AND (event_types = '*' OR ',' || event_types || ',' LIKE '%,' || ? || ',%')`,
 		e.Seq, e.CustomerID, micros(e.OccurredAt), micros(e.OccurredAt), e.TenantID, e.Type); err != nil {
 		return storeErr("queue deliveries", err)
+	}
+	if has, err := t.hasPublishers(ctx); err != nil {
+		return storeErr("find publishers", err)
+	} else if !has {
+		return nil
 	}
 	if _, err := t.exec(ctx, `INSERT INTO publications (publisher, event_seq) SELECT name, ? FROM publishers`, e.Seq); err != nil {
 		return storeErr("queue publications", err)
@@ -98,6 +107,8 @@ func (t *tx) FindHistory(ctx context.Context, tenantID, customerID, phoneID, aft
 
 func (t *tx) RegisterPublisher(ctx context.Context, name string) error {
 	_, err := t.exec(ctx, `INSERT INTO publishers (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING`, name, micros(t.now()))
+	yes := true
+	t.facts.publishers = &yes
 	return storeErr("register publisher", err)
 }
 

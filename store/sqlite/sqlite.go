@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -250,22 +251,31 @@ type tx struct {
 	tx         *sql.Tx
 	now        func() time.Time
 	cache      *stmtCache
-	savepoints int
+	depth      int // of the savepoint under way
+	facts      txFacts
 }
 
 func (t *tx) Savepoint(ctx context.Context, fn func() error) error {
-	t.savepoints++
-	name := fmt.Sprintf("sp%d", t.savepoints)
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	// Named by depth, not numbered: a savepoint is released before the next
+	// one at its depth begins, so the few names (and their prepared
+	// statements, from the cache) serve every write of a group.
+	t.depth++
+	defer func() { t.depth-- }()
+	name := "sp" + strconv.Itoa(t.depth)
+	if _, err := t.exec(ctx, "SAVEPOINT "+name); err != nil {
 		return storeErr("savepoint", err)
 	}
 	if err := fn(); err != nil {
-		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO "+name+"; RELEASE "+name); rerr != nil {
+		if _, rerr := t.exec(ctx, "ROLLBACK TO "+name); rerr != nil {
 			return storeErr("rollback to savepoint", rerr)
 		}
+		if _, rerr := t.exec(ctx, "RELEASE "+name); rerr != nil {
+			return storeErr("release savepoint", rerr)
+		}
+		t.facts.forget()
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, "RELEASE "+name); err != nil {
+	if _, err := t.exec(ctx, "RELEASE "+name); err != nil {
 		return storeErr("release savepoint", err)
 	}
 	return nil

@@ -15,6 +15,9 @@ func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook) error {
 	w.ID, err = t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, event_types, secret, description, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		w.TenantID, w.URL, strings.Join(w.EventTypes, ","), w.Secret, w.Description, micros(w.CreatedAt))
+	if err == nil {
+		learn(&t.facts.webhooks, w.TenantID)
+	}
 	return storeErr("create webhook", err)
 }
 
@@ -62,6 +65,7 @@ func (t *tx) FindWebhook(ctx context.Context, tenantID, id int64) (*phonebook.We
 
 func (t *tx) DeleteWebhook(ctx context.Context, tenantID, id int64) error {
 	res, err := t.exec(ctx, `DELETE FROM webhooks WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	delete(t.facts.webhooks, tenantID) // it may have been the last one
 	if err != nil {
 		return storeErr("delete webhook", err)
 	}

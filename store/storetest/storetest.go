@@ -160,6 +160,7 @@ func Run(t *testing.T, open Opener) {
 		{"SMSKeywords", testSMSKeywords},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"Publications", testPublications},
+		{"OutboxInOneTx", testOutboxInOneTx},
 		{"ConcurrentPrimary", testConcurrentPrimary},
 		{"ConcurrentPhoneLimit", testConcurrentPhoneLimit},
 		{"ConcurrentNumberLimit", testConcurrentNumberLimit},
