@@ -13,8 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 

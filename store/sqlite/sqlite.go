@@ -248,11 +248,11 @@ func (s *Store) run(ctx context.Context, db *sql.DB, cache *stmtCache, fn func(p
 
 // tx implements phonebook.Tx on one SQLite transaction.
 type tx struct {
-	tx         *sql.Tx
-	now        func() time.Time
-	cache      *stmtCache
-	depth      int // of the savepoint under way
-	facts      txFacts
+	tx    *sql.Tx
+	now   func() time.Time
+	cache *stmtCache
+	depth int // of the savepoint under way
+	facts txFacts
 }
 
 func (t *tx) Savepoint(ctx context.Context, fn func() error) error {
