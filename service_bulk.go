@@ -634,14 +634,14 @@ func (s *Service) commitImport(ctx context.Context, b *ImportBatch, perRow bool)
 					return errRowFailed
 				}
 			} else {
-				snapC, snapPhones, snapChanged := *st.c, clonePhones(st.phones), st.changed
+				restore := st.snapshot(b.parsed[k].E164)
 				err := tx.Savepoint(ctx, func() error {
 					var err error
 					_, created, err = s.upsertOne(ctx, tx, a, st, b.parsed[k], it.Phone)
 					return err
 				})
 				if err != nil {
-					*st.c, st.phones, st.changed = snapC, snapPhones, snapChanged
+					restore()
 					if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
 						return err
 					}

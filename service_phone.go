@@ -207,7 +207,7 @@ func (s *Service) AddPhone(ctx context.Context, ref CustomerRef, in PhoneInput) 
 			return err
 		}
 		q := *p // fn may run again: start from the validated phone each time
-		if _, err := s.insertPhone(ctx, tx, a, c, &q, phones); err != nil {
+		if _, err := s.insertPhone(ctx, tx, a, c, &q, phones, nil); err != nil {
 			return err
 		}
 		*p = q
@@ -246,7 +246,7 @@ func (s *Service) AddPhones(ctx context.Context, ref CustomerRef, ins []PhoneInp
 		}
 		for i, p := range parsed {
 			q := *p
-			if phones, err = s.insertPhone(ctx, tx, a, c, &q, phones); err != nil {
+			if phones, err = s.insertPhone(ctx, tx, a, c, &q, phones, nil); err != nil {
 				return &BatchError{Index: i, Err: err}
 			}
 			out[i] = &q
@@ -288,7 +288,10 @@ func (e *BatchError) Unwrap() error { return e.Err }
 
 // insertPhone adds p to the locked customer c, whose phones are phones,
 // inside tx, and returns c's phones after the change. The caller touches c.
-func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, p *Phone, phones []*Phone) ([]*Phone, error) {
+// holders, when not nil, counts the customers holding each number of a
+// batch (from lockBatch, kept up to date by the batch) and saves asking the
+// store again for every record.
+func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, p *Phone, phones []*Phone, holders map[string]int) ([]*Phone, error) {
 	t := a.Tenant
 	holds := false
 	for _, o := range phones {
@@ -303,9 +306,12 @@ func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, 
 		return phones, Errorf(ECodePhoneLimit, "number", "the customer already has %d phones, the most allowed", t.MaxPhonesPerCustomer)
 	}
 	if !holds {
-		n, err := tx.LockNumber(ctx, t.ID, p.E164, c.ID)
-		if err != nil {
-			return phones, err
+		n, known := holders[p.E164]
+		if !known {
+			var err error
+			if n, err = tx.LockNumber(ctx, t.ID, p.E164, c.ID); err != nil {
+				return phones, err
+			}
 		}
 		if n >= t.MaxCustomersPerNumber {
 			return phones, Errorf(ECodeNumberLimit, "number", "this number is already held by %d customers, the most allowed", t.MaxCustomersPerNumber)
@@ -327,6 +333,9 @@ func (s *Service) insertPhone(ctx context.Context, tx Tx, a *Auth, c *Customer, 
 	}
 	if err := tx.CreatePhone(ctx, p); err != nil {
 		return phones, err
+	}
+	if _, known := holders[p.E164]; known && !holds {
+		holders[p.E164]++ // c holds it now
 	}
 	if err := tx.AddEvent(ctx, s.event(a, EventPhoneCreated, c.ID, p.ID, nil, p)); err != nil {
 		return phones, err
@@ -749,7 +758,24 @@ func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]Upser
 	for i, it := range items {
 		parsed[i], results[i].Err = s.newPhone(a.Tenant, it.Phone)
 	}
-	err = s.store.Write(ctx, func(tx Tx) error {
+	// As an import's batches: first without a savepoint per record (each
+	// costs a copy of every page the record changes), and only when a
+	// record fails in the store, again with them, so it fails alone.
+	err = s.upsertBatch(ctx, a, items, parsed, results, false)
+	if errors.Is(err, errRowFailed) {
+		err = s.upsertBatch(ctx, a, items, parsed, results, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// upsertBatch writes the parsed records of items in one transaction and
+// sets their results. Without perRecord, the first record the store
+// refuses fails the attempt with errRowFailed.
+func (s *Service) upsertBatch(ctx context.Context, a *Auth, items []UpsertItem, parsed []*Phone, results []UpsertResult, perRecord bool) error {
+	return s.store.Write(ctx, func(tx Tx) error {
 		batch, err := s.lockBatch(ctx, tx, a, items, parsed)
 		if err != nil {
 			return err
@@ -764,17 +790,26 @@ func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]Upser
 				continue
 			}
 			st := batch.byRef[it.Customer]
-			snapC, snapPhones := *st.c, clonePhones(st.phones)
 			var out *Phone
 			var created bool
+			if !perRecord {
+				if out, created, err = s.upsertOne(ctx, tx, a, st, parsed[i], it.Phone); err != nil {
+					if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
+						return err
+					}
+					return errRowFailed
+				}
+				results[i].Phone, results[i].Created = out, created
+				continue
+			}
+			restore := st.snapshot(parsed[i].E164)
 			err := tx.Savepoint(ctx, func() error {
 				var err error
 				out, created, err = s.upsertOne(ctx, tx, a, st, parsed[i], it.Phone)
 				return err
 			})
 			if err != nil {
-				// The savepoint undid the record's writes: undo them here too.
-				*st.c, st.phones = snapC, snapPhones
+				restore() // the savepoint undid the record's writes: undo them here too
 				if ErrorCode(err) == ECodeInternal || ErrorCode(err) == ECodeUnavailable {
 					return err // the transaction itself failed: retry or give up whole
 				}
@@ -792,10 +827,6 @@ func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]Upser
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // batchCustomer is a customer a batch holds locked, with its phones as
@@ -804,6 +835,23 @@ type batchCustomer struct {
 	c       *Customer
 	phones  []*Phone
 	changed bool
+	// holders counts the customers holding each number of the batch (one
+	// map for the whole batch): the numbers are locked, so only the batch
+	// changes the counts.
+	holders map[string]int
+}
+
+// snapshot returns a function that puts st back as it is now, for a record
+// (of number e164) whose savepoint is rolled back.
+func (st *batchCustomer) snapshot(e164 string) (restore func()) {
+	c, phones, changed := *st.c, clonePhones(st.phones), st.changed
+	held, known := st.holders[e164]
+	return func() {
+		*st.c, st.phones, st.changed = c, phones, changed
+		if known {
+			st.holders[e164] = held
+		}
+	}
 }
 
 type lockedBatch struct {
@@ -845,6 +893,7 @@ func (s *Service) lockBatch(ctx context.Context, tx Tx, a *Auth, items []UpsertI
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	byID := map[int64]*batchCustomer{}
+	holders := map[string]int{}
 	for _, id := range ids {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, CustomerRef{ID: id}, true)
 		if IsCode(err, ECodeNotFound) {
@@ -857,7 +906,7 @@ func (s *Service) lockBatch(ctx context.Context, tx Tx, a *Auth, items []UpsertI
 		if err != nil {
 			return nil, err
 		}
-		bc := &batchCustomer{c: c, phones: phones}
+		bc := &batchCustomer{c: c, phones: phones, holders: holders}
 		byID[id] = bc
 		b.locked = append(b.locked, bc)
 	}
@@ -876,9 +925,11 @@ func (s *Service) lockBatch(ctx context.Context, tx Tx, a *Auth, items []UpsertI
 	}
 	slices.Sort(numbers)
 	for _, n := range slices.Compact(numbers) {
-		if _, err := tx.LockNumber(ctx, a.Tenant.ID, n, 0); err != nil {
+		held, err := tx.LockNumber(ctx, a.Tenant.ID, n, 0)
+		if err != nil {
 			return nil, err
 		}
+		holders[n] = held
 	}
 	return b, nil
 }
@@ -962,7 +1013,7 @@ func (s *Service) upsertOne(ctx context.Context, tx Tx, a *Auth, st *batchCustom
 		return &out, false, nil
 	}
 	p := *parsed
-	phones, err := s.insertPhone(ctx, tx, a, c, &p, st.phones)
+	phones, err := s.insertPhone(ctx, tx, a, c, &p, st.phones, st.holders)
 	if err != nil {
 		return nil, false, err
 	}

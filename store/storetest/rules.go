@@ -983,3 +983,65 @@ func testAddPhonesAllOrNothing(t *testing.T, open Opener) {
 		t.Errorf("phones: got %d, want 2 (nothing of the failed requests)", got)
 	}
 }
+
+// testNumberLimitInBatch: a batch counts the holders of a number once and
+// then keeps the count itself; the limit must still hold record by record,
+// also when a record before fails and the batch is written again with a
+// savepoint per record.
+func testNumberLimitInBatch(t *testing.T, open Opener) {
+	st := open(t)
+	t.Cleanup(func() { st.Close() })
+	svc := phonebook.NewService(st, nil)
+	e := MustTenant(t, svc, phonebook.TenantInput{Slug: "few", MaxCustomersPerNumber: 3})
+	const n = "+12015550100"
+	e.MustPhone(t, e.MustCustomer(t, "holder"), phonebook.PhoneInput{Number: n})
+	for _, failFirst := range []bool{false, true} {
+		var items []phonebook.UpsertItem
+		if failFirst { // a record the store refuses: an unknown type
+			items = append(items, phonebook.UpsertItem{Customer: ref(e.MustCustomer(t, "x")), Phone: phonebook.PhoneInput{Number: number(1), Type: "pager"}})
+		}
+		var cs []*phonebook.Customer
+		for i := 0; i < 4; i++ {
+			c := e.MustCustomer(t, fmt.Sprint("c", i))
+			cs = append(cs, c)
+			items = append(items, phonebook.UpsertItem{Customer: ref(c), Phone: phonebook.PhoneInput{Number: n}})
+		}
+		// The first customer again, with an extension: not a new holder.
+		items = append(items, phonebook.UpsertItem{Customer: ref(cs[0]), Phone: phonebook.PhoneInput{Number: n, Extension: "2"}})
+		res, err := e.Svc.UpsertPhones(e.Ctx, items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if failFirst {
+			WantCode(t, res[0].Err, phonebook.ECodeTypeUnknown, "type")
+			res = res[1:]
+		}
+		// Round 1: the holder plus two fill the limit of 3. Round 2: full.
+		wantOK := 2
+		if failFirst {
+			wantOK = 0
+		}
+		for i, r := range res[:4] {
+			if i < wantOK && r.Err != nil {
+				t.Errorf("failFirst=%v record %d: %v", failFirst, i, r.Err)
+			}
+			if i >= wantOK {
+				WantCode(t, r.Err, phonebook.ECodeNumberLimit, "number")
+			}
+		}
+		if !failFirst && res[4].Err != nil {
+			t.Errorf("a holder's second extension: %v", res[4].Err)
+		}
+	}
+	matches, err := e.Svc.LookupNumber(e.Ctx, n, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holders := map[int64]bool{}
+	for _, m := range matches {
+		holders[m.Customer.ID] = true
+	}
+	if len(holders) != 3 {
+		t.Errorf("holders: got %d, want 3", len(holders))
+	}
+}

@@ -142,6 +142,7 @@ func Run(t *testing.T, open Opener) {
 		{"SameNumberOtherExtension", testOtherExtension},
 		{"PhoneLimit", testPhoneLimit},
 		{"NumberLimit", testNumberLimit},
+		{"NumberLimitInBatch", testNumberLimitInBatch},
 		{"PhoneTypes", testPhoneTypes},
 		{"InvalidNumbers", testInvalidNumbers},
 		{"NumberFields", testNumberFields},
