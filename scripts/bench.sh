@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Measures phonebook on this machine and writes docs/BENCHMARKS.md.
 #
-#   scripts/bench.sh                 full run: 1 M phones, 5 runs x 10 s per scenario
+#   scripts/bench.sh                 full run: 1 M phones, 5 runs x 8 s per scenario
 #   QUICK=1 scripts/bench.sh         smoke run: 20 k phones, 3 runs x 3 s
 #   PG=1 scripts/bench.sh            also PostgreSQL ($PHONEBOOK_TEST_POSTGRES_URL)
 #
 # Knobs: CUSTOMERS, PHONES (per customer), RUNS, DURATION, CONCURRENCY, OUT.
-# Each scenario runs RUNS times against one server; the report quotes the
-# median of the runs and its ratio to `bare` (the machine's HTTP ceiling).
+# Each scenario runs RUNS times against one server, each run right after a
+# run of `bare` (the machine's HTTP ceiling); the report quotes the median
+# of the runs and the median of their ratios to the bare run beside them.
+# get-customer, lookup and batch-500 also run with one client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${QUICK:-}" = 1 ]; then
   : "${CUSTOMERS:=4000}" "${PHONES:=5}" "${RUNS:=3}" "${DURATION:=3s}"
 else
-  : "${CUSTOMERS:=200000}" "${PHONES:=5}" "${RUNS:=5}" "${DURATION:=10s}"
+  : "${CUSTOMERS:=200000}" "${PHONES:=5}" "${RUNS:=5}" "${DURATION:=8s}"
 fi
 : "${CONCURRENCY:=32}" "${OUT:=docs/BENCHMARKS.md}"
-SCENARIOS="bare get-customer lookup list-phones create-phone batch-500 mixed"
+SCENARIOS="get-customer lookup list-phones create-phone batch-500 mixed"
+SINGLE="get-customer lookup batch-500"
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -48,6 +51,17 @@ serve() {
 # rss PID: peak resident set of the process in MiB.
 rss() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
+# load STORE SCENARIO CONCURRENCY RUN PAIR: one measured run, as a JSON line.
+load() {
+  local store=$1 sc=$2 conc=$3 r=$4 pair=$5 label=$2
+  [ "$conc" = "$CONCURRENCY" ] || label="$sc@$conc"
+  echo "== $store $label run $r"
+  PHONEBOOK_KEY=$KEY "$work/phonebook-load" --url "http://$addr" --scenario "$sc" --concurrency "$conc" \
+    --duration "$DURATION" --warmup 1s --customers 1000 --reuse --seed "$r" --json \
+    | sed -e "s/^{/{\"kind\":\"run\",\"store\":\"$store\",\"pair\":$pair,/" \
+          -e "s/\"scenario\": *\"$sc\"/\"scenario\":\"$label\"/" >> "$results"
+}
+
 run_store() {
   local store=$1 db=$2
   echo "== $store: seeding $CUSTOMERS customers x $PHONES phones"
@@ -59,12 +73,23 @@ run_store() {
   # The seed made the tenant, so serve will not bootstrap: make the key.
   KEY=$("$work/phonebook" keys create --tenant default --scopes customers:read,customers:write,admin --name bench --db "$db" | tail -1)
   serve "$store" "$db"
+  # Each run of a scenario comes right after a bare run (its pair): the
+  # ratio to bare is taken pair by pair, which holds on a machine whose
+  # speed drifts from minute to minute (a shared VM) where a ratio of
+  # medians taken minutes apart does not.
+  local pair=0
   for sc in $SCENARIOS; do
     for r in $(seq 1 "$RUNS"); do
-      echo "== $store $sc run $r"
-      PHONEBOOK_KEY=$KEY "$work/phonebook-load" --url "http://$addr" --scenario "$sc" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup 1s --customers 1000 --reuse --seed "$r" --json \
-        | sed "s/^{/{\"kind\":\"run\",\"store\":\"$store\",/" >> "$results"
+      pair=$((pair + 1))
+      load "$store" bare "$CONCURRENCY" "$r" "$pair"
+      load "$store" "$sc" "$CONCURRENCY" "$r" "$pair"
+    done
+  done
+  # One client: the time of one request, without the queue 32 clients
+  # make on two cores (Little's law: 32 in flight / N per s).
+  for sc in $SINGLE; do
+    for r in $(seq 1 "$RUNS"); do
+      load "$store" "$sc" 1 "$r" 0
     done
   done
   note "$store" server_peak_rss_mib "$(rss "$server_pid")"

@@ -39,6 +39,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -80,6 +81,7 @@ type options struct {
 	reuse       bool
 	seed        uint64
 	batchSize   int
+	cpuProfile  string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
@@ -98,6 +100,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.BoolVar(&o.reuse, "reuse", false, "pick from the customers the server lists instead of creating them")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of the random source (0: from the clock; the report says which)")
 	fs.IntVar(&o.batchSize, "batch-size", maxBatch, "records of each batch-500 request (1 to 500)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to `FILE` (is the client the limit?)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phonebook-load --scenario NAME [flags]\n\nscenarios: %s\n\n", strings.Join(scenarioNames, ", "))
 		fs.PrintDefaults()
@@ -159,6 +162,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	o, err := parseFlags(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		pf, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// One transport for every request (setup, real server, bare server),
 	// keeping an idle connection per worker.

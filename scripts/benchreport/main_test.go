@@ -50,3 +50,32 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
+
+// A run is compared with the bare run beside it (same pair), not with the
+// median bare run, when the runs say which.
+func TestPairedRatio(t *testing.T) {
+	lines := []string{
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":10000,"pair":1}`,
+		`{"kind":"run","store":"sqlite","scenario":"lookup","requests_per_s":5000,"pair":1,"latency_ms":{"p99":9}}`,
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":4000,"pair":2}`,
+		`{"kind":"run","store":"sqlite","scenario":"lookup","requests_per_s":1000,"pair":2,"latency_ms":{"p99":9}}`,
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":5000,"pair":3}`,
+		`{"kind":"run","store":"sqlite","scenario":"lookup","requests_per_s":3000,"pair":3,"latency_ms":{"p99":9}}`,
+		`{"kind":"run","store":"sqlite","scenario":"lookup@1","requests_per_s":900,"latency_ms":{"p99":1.5}}`,
+	}
+	var out bytes.Buffer
+	if err := run([]string{"-notes", "/nonexistent"}, strings.NewReader(strings.Join(lines, "\n")), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"| lookup | 3 | 3000 (1000–5000) | 50 % |", // ratios 50, 25, 60: median 50
+		"| lookup ≥ 40 % of bare | 50 % (median of 3 runs each beside a bare run; 3000 of 5000 req/s) | met |",
+		"| lookup@1 | 1 | 900 (900–900) | — |",
+		"| lookup p99 ≤ 5 ms with 1 client (not a target: the latency of one request) | 1.50 ms | met |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+}
