@@ -236,3 +236,49 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("write after close: %v", err)
 	}
 }
+
+// Value samples (sqlite_stat4) make SQLite re-plan a statement whenever
+// new values are bound to it, which defeats the statement cache; Open
+// keeps the row counts of ANALYZE and drops the samples.
+func TestOpenDropsStat4(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "phonebook.db")
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := storetest.MustTenant(t, phonebook.NewService(s, nil), phonebook.TenantInput{Slug: "acme"})
+	for i := 0; i < 30; i++ {
+		e.MustPhone(t, e.MustCustomer(t, fmt.Sprint("c", i)), phonebook.PhoneInput{Number: fmt.Sprintf("+1 201 555 %04d", i)})
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func(table string) int {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		return n
+	}
+	if _, err := db.Exec(`ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	if count("sqlite_stat4") == 0 {
+		t.Skip("this SQLite build keeps no stat4 samples")
+	}
+	s, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if n := count("sqlite_stat4"); n != 0 {
+		t.Errorf("sqlite_stat4 has %d samples after Open, want 0", n)
+	}
+	if count("sqlite_stat1") == 0 {
+		t.Error("sqlite_stat1 is empty: the row counts should stay")
+	}
+}
