@@ -42,6 +42,14 @@ type Consent struct {
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
+// PhoneKey is the part of a stored phone the rules of an add look at.
+type PhoneKey struct {
+	ID        int64
+	E164      string
+	Extension string
+	IsPrimary bool
+}
+
 // Phone is one number of one customer, as given and as libphonenumber
 // reads it.
 type Phone struct {

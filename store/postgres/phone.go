@@ -52,6 +52,23 @@ func (t *tx) FindPhones(ctx context.Context, tenantID int64, customerIDs ...int6
 	return t.queryPhones(ctx, `SELECT `+phoneColumns+` FROM phones WHERE tenant_id = $1 AND customer_id = ANY($2) ORDER BY customer_id, id`, tenantID, customerIDs)
 }
 
+func (t *tx) FindPhoneKeys(ctx context.Context, tenantID, customerID int64) ([]phonebook.PhoneKey, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, e164, extension, is_primary FROM phones WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id`, tenantID, customerID)
+	if err != nil {
+		return nil, storeErr("find phone keys", err)
+	}
+	defer rows.Close()
+	out := []phonebook.PhoneKey{}
+	for rows.Next() {
+		var k phonebook.PhoneKey
+		if err := rows.Scan(&k.ID, &k.E164, &k.Extension, &k.IsPrimary); err != nil {
+			return nil, storeErr("scan phone key", err)
+		}
+		out = append(out, k)
+	}
+	return out, storeErr("find phone keys", rows.Err())
+}
+
 func (t *tx) FindPhone(ctx context.Context, tenantID, customerID int64, ref phonebook.CustomerRef) (*phonebook.Phone, error) {
 	where, arg := `id = $3`, any(ref.ID)
 	if ref.UUID != "" {

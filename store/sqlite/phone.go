@@ -60,6 +60,24 @@ func (t *tx) FindPhones(ctx context.Context, tenantID int64, customerIDs ...int6
 	return t.queryPhones(ctx, `SELECT `+phoneColumns+` FROM phones INDEXED BY phones_tenant_customer WHERE tenant_id = ? AND customer_id IN (`+in[:len(in)-1]+`) ORDER BY customer_id, id`, args...)
 }
 
+func (t *tx) FindPhoneKeys(ctx context.Context, tenantID, customerID int64) ([]phonebook.PhoneKey, error) {
+	rows, err := t.query(ctx, `SELECT id, e164, extension, is_primary FROM phones INDEXED BY phones_tenant_customer
+		WHERE tenant_id = ? AND customer_id = ? ORDER BY id`, tenantID, customerID)
+	if err != nil {
+		return nil, storeErr("find phone keys", err)
+	}
+	defer rows.Close()
+	out := []phonebook.PhoneKey{}
+	for rows.Next() {
+		var k phonebook.PhoneKey
+		if err := rows.Scan(&k.ID, &k.E164, &k.Extension, &k.IsPrimary); err != nil {
+			return nil, storeErr("scan phone key", err)
+		}
+		out = append(out, k)
+	}
+	return out, storeErr("find phone keys", rows.Err())
+}
+
 func (t *tx) FindPhone(ctx context.Context, tenantID, customerID int64, ref phonebook.CustomerRef) (*phonebook.Phone, error) {
 	where, arg := `id = ?`, any(ref.ID)
 	if ref.UUID != "" {

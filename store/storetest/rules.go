@@ -1045,3 +1045,44 @@ func testNumberLimitInBatch(t *testing.T, open Opener) {
 		t.Errorf("holders: got %d, want 3", len(holders))
 	}
 }
+
+// testPhoneKeys: the keys an add reads are those of the full phones.
+func testPhoneKeys(t *testing.T, open Opener) {
+	e := MustEnv(t, open, "acme")
+	c := e.MustCustomer(t, "A")
+	other := e.MustCustomer(t, "B")
+	e.MustPhone(t, other, phonebook.PhoneInput{Number: number(9)})
+	e.MustPhone(t, c, phonebook.PhoneInput{Number: number(1)})
+	e.MustPhone(t, c, phonebook.PhoneInput{Number: number(1), Extension: "12"})
+	e.MustPhone(t, c, phonebook.PhoneInput{Number: number(2), IsPrimary: true})
+	err := e.Store.Read(e.Ctx, func(tx phonebook.Tx) error {
+		full, err := tx.FindPhones(e.Ctx, e.Tenant.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		keys, err := tx.FindPhoneKeys(e.Ctx, e.Tenant.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		if len(keys) != len(full) || len(keys) != 3 {
+			t.Fatalf("keys %d, phones %d, want 3", len(keys), len(full))
+		}
+		for i, p := range full {
+			want := phonebook.PhoneKey{ID: p.ID, E164: p.E164, Extension: p.Extension, IsPrimary: p.IsPrimary}
+			if keys[i] != want {
+				t.Errorf("key %d = %+v, want %+v", i, keys[i], want)
+			}
+		}
+		if !keys[2].IsPrimary || keys[0].IsPrimary || keys[1].Extension != "12" {
+			t.Errorf("keys = %+v", keys)
+		}
+		none, err := tx.FindPhoneKeys(e.Ctx, e.Tenant.ID+1000, c.ID) // another tenant's view
+		if err == nil && len(none) != 0 {
+			t.Errorf("another tenant sees %d keys", len(none))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

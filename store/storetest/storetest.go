@@ -143,6 +143,7 @@ func Run(t *testing.T, open Opener) {
 		{"PhoneLimit", testPhoneLimit},
 		{"NumberLimit", testNumberLimit},
 		{"NumberLimitInBatch", testNumberLimitInBatch},
+		{"PhoneKeys", testPhoneKeys},
 		{"PhoneTypes", testPhoneTypes},
 		{"InvalidNumbers", testInvalidNumbers},
 		{"NumberFields", testNumberFields},
