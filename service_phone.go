@@ -915,6 +915,7 @@ func (s *Service) lockBatch(ctx context.Context, tx Tx, a *Auth, items []UpsertI
 	ids = slices.Compact(ids)
 	byID := map[int64]*batchCustomer{}
 	holders := map[string]int{}
+	var lockedIDs []int64
 	for _, id := range ids {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, CustomerRef{ID: id}, true)
 		if IsCode(err, ECodeNotFound) {
@@ -923,13 +924,20 @@ func (s *Service) lockBatch(ctx context.Context, tx Tx, a *Auth, items []UpsertI
 		if err != nil {
 			return nil, err
 		}
-		phones, err := tx.FindPhones(ctx, a.Tenant.ID, id)
-		if err != nil {
-			return nil, err
-		}
-		bc := &batchCustomer{c: c, phones: phones, holders: holders}
+		bc := &batchCustomer{c: c, phones: []*Phone{}, holders: holders}
 		byID[id] = bc
 		b.locked = append(b.locked, bc)
+		lockedIDs = append(lockedIDs, id)
+	}
+	// The phones of every locked customer in one query, not one each.
+	all, err := tx.FindPhones(ctx, a.Tenant.ID, lockedIDs...)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range all {
+		if bc := byID[p.CustomerID]; bc != nil {
+			bc.phones = append(bc.phones, p)
+		}
 	}
 	var numbers []string
 	for ref, id := range idOf {
