@@ -24,22 +24,24 @@ func (t *tx) AddEvent(ctx context.Context, e *phonebook.Event) error {
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = t.now()
 	}
-	err := t.tx.QueryRow(ctx, `INSERT INTO events (uuid, tenant_id, type, customer_id, phone_id, key_id, key_name, source, occurred_at, before, after)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb) RETURNING seq`,
+	// The event and the outbox of every subscriber (webhooks, publishers),
+	// in the event's own transaction, in one statement: one round trip to
+	// the server instead of three, on every write.
+	err := t.tx.QueryRow(ctx, `WITH ev AS (
+			INSERT INTO events (uuid, tenant_id, type, customer_id, phone_id, key_id, key_name, source, occurred_at, before, after)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb) RETURNING seq
+		), d AS (
+			INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
+			SELECT w.id, w.tenant_id, ev.seq, $12, $9, $9 FROM webhooks w, ev
+			WHERE w.tenant_id = $2 AND (w.event_types = '*' OR $3 = ANY (string_to_array(w.event_types, ',')))
+		), p AS (
+			INSERT INTO publications (publisher, event_seq) SELECT pb.name, ev.seq FROM publishers pb, ev
+		)
+		SELECT seq FROM ev`,
 		e.ID, e.TenantID, e.Type, nullInt(e.CustomerID), nullInt(e.PhoneID), nullInt(e.KeyID), e.KeyName, e.Source,
-		utc(e.OccurredAt), nullJSON(e.Before), nullJSON(e.After)).Scan(&e.Seq)
+		utc(e.OccurredAt), nullJSON(e.Before), nullJSON(e.After), e.CustomerID).Scan(&e.Seq)
 	if err != nil {
 		return storeErr("add event", err)
-	}
-	// The outbox of every subscriber, in the event's own transaction.
-	if _, err := t.tx.Exec(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
-		SELECT id, tenant_id, $1, $2, $3, $3 FROM webhooks
-		WHERE tenant_id = $4 AND (event_types = '*' OR $5 = ANY (string_to_array(event_types, ',')))`,
-		e.Seq, e.CustomerID, utc(e.OccurredAt), e.TenantID, e.Type); err != nil {
-		return storeErr("queue deliveries", err)
-	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO publications (publisher, event_seq) SELECT name, $1 FROM publishers`, e.Seq); err != nil {
-		return storeErr("queue publications", err)
 	}
 	return nil
 }

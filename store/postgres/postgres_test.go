@@ -15,7 +15,7 @@ import (
 
 // testURL returns the test database, skipping locally when none is given.
 // CI always sets it (.ci/run), so these tests never skip there.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	url := os.Getenv("PHONEBOOK_TEST_POSTGRES_URL")
 	if url == "" {
