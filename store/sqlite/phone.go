@@ -51,12 +51,23 @@ func (t *tx) FindPhones(ctx context.Context, tenantID int64, customerIDs ...int6
 	if len(customerIDs) == 0 {
 		return []*phonebook.Phone{}, nil
 	}
-	args := make([]any, 0, len(customerIDs)+1)
+	// The IN list is padded to a power of two with the last id (a
+	// duplicate matches nothing more): each list length is a statement of
+	// its own in the prepared-statement cache, and a batch's lists of up to
+	// 500 customers would otherwise fill it with hundreds of large ones.
+	n := 1
+	for n < len(customerIDs) {
+		n *= 2
+	}
+	args := make([]any, 0, n+1)
 	args = append(args, tenantID)
 	for _, id := range customerIDs {
 		args = append(args, id)
 	}
-	in := strings.Repeat("?,", len(customerIDs))
+	for len(args) < n+1 {
+		args = append(args, customerIDs[len(customerIDs)-1])
+	}
+	in := strings.Repeat("?,", n)
 	return t.queryPhones(ctx, `SELECT `+phoneColumns+` FROM phones INDEXED BY phones_tenant_customer WHERE tenant_id = ? AND customer_id IN (`+in[:len(in)-1]+`) ORDER BY customer_id, id`, args...)
 }
 

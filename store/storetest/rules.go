@@ -1086,3 +1086,41 @@ func testPhoneKeys(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 }
+
+// testFindPhonesOfMany: the phones of several customers, each once, in
+// customer then creation order, whatever the number of customers.
+func testFindPhonesOfMany(t *testing.T, open Opener) {
+	e := MustEnv(t, open, "acme")
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		c := e.MustCustomer(t, fmt.Sprint("c", i))
+		for j := 0; j <= i%3; j++ {
+			e.MustPhone(t, c, phonebook.PhoneInput{Number: number(10*i + j)})
+		}
+		ids = append(ids, c.ID)
+	}
+	for n := 1; n <= len(ids); n++ {
+		err := e.Store.Read(e.Ctx, func(tx phonebook.Tx) error {
+			ps, err := tx.FindPhones(e.Ctx, e.Tenant.ID, ids[:n]...)
+			if err != nil {
+				return err
+			}
+			want := 0
+			for i := 0; i < n; i++ {
+				want += 1 + i%3
+			}
+			if len(ps) != want {
+				t.Errorf("%d customers: %d phones, want %d", n, len(ps), want)
+			}
+			for k := 1; k < len(ps); k++ {
+				if ps[k].CustomerID < ps[k-1].CustomerID || (ps[k].CustomerID == ps[k-1].CustomerID && ps[k].ID <= ps[k-1].ID) {
+					t.Errorf("%d customers: phones out of order at %d", n, k)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

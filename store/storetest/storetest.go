@@ -144,6 +144,7 @@ func Run(t *testing.T, open Opener) {
 		{"NumberLimit", testNumberLimit},
 		{"NumberLimitInBatch", testNumberLimitInBatch},
 		{"PhoneKeys", testPhoneKeys},
+		{"FindPhonesOfMany", testFindPhonesOfMany},
 		{"PhoneTypes", testPhoneTypes},
 		{"InvalidNumbers", testInvalidNumbers},
 		{"NumberFields", testNumberFields},
