@@ -135,7 +135,7 @@ func summarize(rs []record) summary {
 func report(recs []record, machine, commit, settings, extra string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# phonebook benchmarks\n\n")
-	fmt.Fprintf(&b, "Written by `scripts/bench.sh` (re-run it to refresh this page; `QUICK=1` for a smoke run,\n`PG=1` to add PostgreSQL). Figures are medians of the runs; the ratio is to `bare`, a handler\nthat does no work but answers the same JSON: the HTTP ceiling of this machine with this client.\n\n")
+	fmt.Fprintf(&b, "Written by `scripts/bench.sh` (re-run it to refresh this page; `QUICK=1` for a smoke run,\n`PG=1` to add PostgreSQL). Figures are medians of the runs. The ratio is to `bare`, a handler\nthat does no work but answers the same JSON (the HTTP ceiling of this machine with this client):\nthe median of each run's ratio to the bare run made just before it. `@1`: one client.\n\n")
 	fmt.Fprintf(&b, "- machine: %s\n- date: %s\n- commit: %s\n- settings: %s\n\n", machine, time.Now().UTC().Format("2006-01-02 15:04 MST"), commit, settings)
 	stores := []string{}
 	runs := map[string]map[string][]record{}
