@@ -41,25 +41,39 @@ func (t *tx) AddEvent(ctx context.Context, e *phonebook.Event) error {
 		return storeErr("add event", err)
 	}
 	// The outbox of every subscriber, in the event's own transaction.
-	if has, err := t.hasWebhooks(ctx, e.TenantID); err != nil {
-		return storeErr("find webhooks", err)
-	} else if !has {
-		// no delivery to queue
-	} else if _, err := t.exec(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
-		SELECT id, tenant_id, ?, ?, ?, ? FROM webhooks
-		WHERE tenant_id = ? AND (event_types = '*' OR ',' || event_types || ',' LIKE '%,' || ? || ',%')`,
-		e.Seq, e.CustomerID, micros(e.OccurredAt), micros(e.OccurredAt), e.TenantID, e.Type); err != nil {
-		return storeErr("queue deliveries", err)
+	if err := t.queueDeliveries(ctx, e); err != nil {
+		return err
 	}
-	if has, err := t.hasPublishers(ctx); err != nil {
-		return storeErr("find publishers", err)
-	} else if !has {
+	return t.queuePublications(ctx, e)
+}
+
+// queueDeliveries queues e for every webhook of its tenant that wants it.
+func (t *tx) queueDeliveries(ctx context.Context, e *phonebook.Event) error {
+	has, err := t.hasWebhooks(ctx, e.TenantID)
+	if err != nil {
+		return storeErr("find webhooks", err)
+	}
+	if !has {
 		return nil
 	}
-	if _, err := t.exec(ctx, `INSERT INTO publications (publisher, event_seq) SELECT name, ? FROM publishers`, e.Seq); err != nil {
-		return storeErr("queue publications", err)
+	_, err = t.exec(ctx, `INSERT INTO deliveries (webhook_id, tenant_id, event_seq, customer_id, next_attempt_at, created_at)
+		SELECT id, tenant_id, ?, ?, ?, ? FROM webhooks
+		WHERE tenant_id = ? AND (event_types = '*' OR ',' || event_types || ',' LIKE '%,' || ? || ',%')`,
+		e.Seq, e.CustomerID, micros(e.OccurredAt), micros(e.OccurredAt), e.TenantID, e.Type)
+	return storeErr("queue deliveries", err)
+}
+
+// queuePublications queues e for every registered publisher (NATS).
+func (t *tx) queuePublications(ctx context.Context, e *phonebook.Event) error {
+	has, err := t.hasPublishers(ctx)
+	if err != nil {
+		return storeErr("find publishers", err)
 	}
-	return nil
+	if !has {
+		return nil
+	}
+	_, err = t.exec(ctx, `INSERT INTO publications (publisher, event_seq) SELECT name, ? FROM publishers`, e.Seq)
+	return storeErr("queue publications", err)
 }
 
 const eventColumns = `e.seq, e.uuid, e.tenant_id, t.slug, e.type, e.customer_id, e.phone_id, e.key_id, e.key_name, e.source, e.occurred_at, e.before, e.after`
