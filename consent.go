@@ -85,7 +85,7 @@ func (s *Service) RecordConsent(ctx context.Context, number, country string, in 
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		r := *rec
 		if err := s.appendConsent(ctx, tx, a, &r, nil); err != nil {
 			return err
@@ -202,7 +202,7 @@ func (s *Service) ConsentAt(ctx context.Context, number, country string, at time
 		at = s.timestamp()
 	}
 	st := &ConsentState{E164: n.E164, At: at.UTC(), Type: ConsentNone}
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		rec, err := tx.FindConsentAt(ctx, a.Tenant.ID, n.E164, at)
 		if IsCode(err, ECodeNotFound) {
 			return nil
@@ -230,7 +230,7 @@ func (s *Service) ConsentHistory(ctx context.Context, number, country string) ([
 		return nil, err
 	}
 	var out []*ConsentRecord
-	err = s.store.Read(ctx, func(tx Tx) (err error) {
+	err = s.read(ctx, func(tx Tx) (err error) {
 		out, err = tx.FindConsentHistory(ctx, a.Tenant.ID, n.E164)
 		return err
 	})
@@ -302,7 +302,7 @@ func (s *Service) InboundSMS(ctx context.Context, from, body string) (*InboundRe
 			return nil, err
 		}
 	}
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		phones, err := tx.FindPhonesByNumber(ctx, a.Tenant.ID, n.E164)
 		res.Phones = len(phones)
 		return err
@@ -327,7 +327,7 @@ func (s *Service) History(ctx context.Context, ref CustomerRef, phoneRef *Custom
 		return nil, Errorf(ECodeValidation, "limit", "limit must be between 1 and %d", MaxPageLimit)
 	}
 	var out []*Event
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, false)
 		if err != nil {
 			return err

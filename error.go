@@ -21,8 +21,11 @@ const (
 	ECodeUnauthorized      = "unauthorized"
 	ECodeForbidden         = "forbidden"
 	ECodeIdempotencyReused = "idempotency_key_reused" // an Idempotency-Key sent again with another request
-	ECodeUnavailable       = "unavailable"            // the store cannot be reached right now; retry later
-	ECodeInternal          = "internal"
+	// ECodeIdempotencyInProgress: the first request with this
+	// Idempotency-Key is still running; retry after Retry-After.
+	ECodeIdempotencyInProgress = "idempotency_in_progress"
+	ECodeUnavailable           = "unavailable" // the store cannot be reached right now; retry later
+	ECodeInternal              = "internal"
 )
 
 // Error is the one error type of the domain. Message is safe to show to a

@@ -18,9 +18,10 @@ import (
 // Service holds every rule of DESIGN §2. Every API layer (the native API,
 // each dialect, the CLI) calls it; none talks to a store directly.
 type Service struct {
-	store  Store
-	now    func() time.Time
-	sealer Sealer
+	store   Store
+	now     func() time.Time
+	sealer  Sealer
+	running runningKeys // Idempotency-Keys whose requests run on this node
 }
 
 // Sealer encrypts the secrets the service must read back (signing
@@ -69,7 +70,7 @@ func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*Tenant, er
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Write(ctx, func(tx Tx) error { return createTenant(ctx, tx, t) }); err != nil {
+	if err := s.write(ctx, func(tx Tx) error { return createTenant(ctx, tx, t) }); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -129,7 +130,7 @@ func createTenant(ctx context.Context, tx Tx, t *Tenant) error {
 // Tenants lists every tenant.
 func (s *Service) Tenants(ctx context.Context) ([]*Tenant, error) {
 	var out []*Tenant
-	err := s.store.Read(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx Tx) (err error) {
 		out, err = tx.FindTenants(ctx)
 		return err
 	})
@@ -139,7 +140,7 @@ func (s *Service) Tenants(ctx context.Context) ([]*Tenant, error) {
 // Tenant returns the tenant with this slug.
 func (s *Service) Tenant(ctx context.Context, slug string) (*Tenant, error) {
 	var t *Tenant
-	err := s.store.Read(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx Tx) (err error) {
 		t, err = tx.FindTenantBySlug(ctx, slug)
 		return err
 	})
@@ -178,7 +179,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, strin
 			return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}
 		}
 	}
-	err = s.store.Write(ctx, func(tx Tx) error { return createKey(ctx, tx, &stored, in.TenantSlug, secret) })
+	err = s.write(ctx, func(tx Tx) error { return createKey(ctx, tx, &stored, in.TenantSlug, secret) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -230,7 +231,7 @@ func createKey(ctx context.Context, tx Tx, k *APIKey, slug, secret string) error
 // APIKeys lists every key (never their secrets).
 func (s *Service) APIKeys(ctx context.Context) ([]*APIKey, error) {
 	var out []*APIKey
-	err := s.store.Read(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx Tx) (err error) {
 		out, err = tx.FindAPIKeys(ctx)
 		return err
 	})
@@ -239,7 +240,7 @@ func (s *Service) APIKeys(ctx context.Context) ([]*APIKey, error) {
 
 // RevokeAPIKey revokes key id; it stops authenticating at once.
 func (s *Service) RevokeAPIKey(ctx context.Context, id int64) error {
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.write(ctx, func(tx Tx) error {
 		return tx.RevokeAPIKey(ctx, id, s.timestamp())
 	})
 }
@@ -267,7 +268,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Auth, error
 	}
 	hash := HashSecret(secret)
 	var a *Auth
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.read(ctx, func(tx Tx) error {
 		k, t, err := tx.FindAuth(ctx, hash)
 		if err != nil {
 			return err
@@ -329,7 +330,7 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (created bool, k
 		return false, nil, "", err
 	}
 	// Tenant and key in one transaction: never a tenant nobody can use.
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		if err := createTenant(ctx, tx, t); err != nil {
 			return err
 		}

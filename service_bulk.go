@@ -176,7 +176,7 @@ func (s *Service) Seed(ctx context.Context, in SeedInput) (*SeedResult, error) {
 	// stops cleanly after the one under way.
 	wctx := context.WithoutCancel(ctx)
 	write := func(chunk []seedCustomer) error {
-		return s.store.Write(wctx, func(tx Tx) error {
+		return s.write(wctx, func(tx Tx) error {
 			return s.seedChunk(wctx, tx, a, chunk, !created)
 		})
 	}
@@ -215,7 +215,7 @@ func (s *Service) seedTenant(ctx context.Context, slug string) (*Tenant, bool, e
 // seed-i and not seed-(i+1), searching exponentially then by halves.
 func (s *Service) lastSeedIndex(ctx context.Context, t *Tenant) (int, error) {
 	last := 0
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.read(ctx, func(tx Tx) error {
 		exists := func(i int) (bool, error) {
 			_, err := tx.FindCustomer(ctx, t.ID, CustomerRef{ExternalID: SeedExternalID(i)}, false)
 			if IsCode(err, ECodeNotFound) {
@@ -513,7 +513,7 @@ func (s *Service) PrepareImport(ctx context.Context, tenant string, rows []Impor
 	wg.Wait()
 	var types []*PhoneType
 	if slices.Contains(ok, true) { // the registry, to foresee the store refusing a type
-		err := s.store.Read(ctx, func(tx Tx) (err error) {
+		err := s.read(ctx, func(tx Tx) (err error) {
 			types, err = tx.FindPhoneTypes(ctx, t.ID)
 			return err
 		})
@@ -571,7 +571,7 @@ var errRowFailed = errors.New("a row failed: run the batch again with a savepoin
 func (s *Service) commitImport(ctx context.Context, b *ImportBatch, perRow bool) ([]ImportResult, error) {
 	a := b.auth
 	var results []ImportResult
-	err := s.store.Write(ctx, func(tx Tx) error {
+	err := s.write(ctx, func(tx Tx) error {
 		results = slices.Clone(b.results) // fn may run again
 		created := map[string]bool{}
 		for _, ext := range b.exts {

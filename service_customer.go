@@ -24,7 +24,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		TenantID: a.Tenant.ID, ExternalID: in.ExternalID, Name: in.Name, Status: in.Status,
 		CreatedAt: now, UpdatedAt: now, Version: 1, Phones: []*Phone{},
 	}
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		if err := tx.CreateCustomer(ctx, c); err != nil {
 			return err
 		}
@@ -43,7 +43,7 @@ func (s *Service) FindCustomer(ctx context.Context, ref CustomerRef) (*Customer,
 		return nil, err
 	}
 	var c *Customer
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		c, err = tx.FindCustomer(ctx, a.Tenant.ID, ref, false)
 		if err != nil {
 			return err
@@ -101,7 +101,7 @@ func (s *Service) FindCustomers(ctx context.Context, f CustomerFilter) (*Custome
 	want := f.Limit
 	f.Limit++ // one more row tells whether there is a next page
 	page := &CustomerPage{}
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		cs, err := tx.FindCustomers(ctx, a.Tenant.ID, f)
 		if err != nil {
 			return err
@@ -155,7 +155,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, ref CustomerRef, upd Custo
 		return nil, err
 	}
 	var c *Customer
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		c, err = tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, ref CustomerRef, ifVersion
 	if err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.write(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
 		if err != nil {
 			return err

@@ -197,7 +197,7 @@ func (s *Service) AddPhone(ctx context.Context, ref CustomerRef, in PhoneInput) 
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
 		if err != nil {
 			return err
@@ -235,7 +235,7 @@ func (s *Service) AddPhones(ctx context.Context, ref CustomerRef, ins []PhoneInp
 		}
 	}
 	out := make([]*Phone, len(ins))
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
 		if err != nil {
 			return err
@@ -455,7 +455,7 @@ func (s *Service) FindPhone(ctx context.Context, ref, pref CustomerRef) (*Phone,
 		return nil, err
 	}
 	var p *Phone
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, false)
 		if err != nil {
 			return err
@@ -486,7 +486,7 @@ func (s *Service) UpdatePhone(ctx context.Context, ref, pref CustomerRef, upd Ph
 		}
 	}
 	var out *Phone
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
 		if err != nil {
 			return err
@@ -652,7 +652,7 @@ func (s *Service) DeletePhone(ctx context.Context, ref, pref CustomerRef, ifVers
 	if err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.write(ctx, func(tx Tx) error {
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
 		if err != nil {
 			return err
@@ -704,7 +704,7 @@ func (s *Service) RemoveNumber(ctx context.Context, ref CustomerRef, number, cou
 		return nil, err
 	}
 	var removed []*Phone
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		removed = nil
 		c, err := tx.FindCustomer(ctx, a.Tenant.ID, ref, true)
 		if err != nil {
@@ -796,7 +796,7 @@ func (s *Service) UpsertPhones(ctx context.Context, items []UpsertItem) ([]Upser
 // sets their results. Without perRecord, the first record the store
 // refuses fails the attempt with errRowFailed.
 func (s *Service) upsertBatch(ctx context.Context, a *Auth, items []UpsertItem, parsed []*Phone, results []UpsertResult, perRecord bool) error {
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.write(ctx, func(tx Tx) error {
 		batch, err := s.lockBatch(ctx, tx, a, items, parsed)
 		if err != nil {
 			return err
@@ -1062,7 +1062,7 @@ func (s *Service) LookupNumber(ctx context.Context, number, country string) ([]*
 		return nil, err
 	}
 	var out []*PhoneMatch
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		phones, err := tx.FindPhonesByNumber(ctx, a.Tenant.ID, n.E164)
 		if err != nil {
 			return err
@@ -1110,7 +1110,7 @@ func (s *Service) PhoneTypes(ctx context.Context) ([]*PhoneType, error) {
 		return nil, err
 	}
 	var out []*PhoneType
-	err = s.store.Read(ctx, func(tx Tx) (err error) {
+	err = s.read(ctx, func(tx Tx) (err error) {
 		out, err = tx.FindPhoneTypes(ctx, a.Tenant.ID)
 		return err
 	})
@@ -1127,7 +1127,7 @@ func (s *Service) CreatePhoneType(ctx context.Context, name string) (*PhoneType,
 	if err := validatePhoneType(pt.Name); err != nil {
 		return nil, err
 	}
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		return tx.CreatePhoneType(ctx, a.Tenant.ID, pt)
 	})
 	if err != nil {
@@ -1143,7 +1143,7 @@ func (s *Service) DeletePhoneType(ctx context.Context, name string) error {
 		return err
 	}
 	name = NormalizeTypeName(name)
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.write(ctx, func(tx Tx) error {
 		types, err := tx.FindPhoneTypes(ctx, a.Tenant.ID)
 		if err != nil {
 			return err

@@ -106,15 +106,18 @@ type Tx interface {
 	// undone and the transaction goes on (one record of a batch).
 	Savepoint(ctx context.Context, fn func() error) error
 
-	// ReserveIdempotencyKey stores rec as a pending record, unless a record
-	// for its tenant and key exists that was created after expiredBefore
-	// (and, while pending, after staleBefore): then it returns that record
-	// and stores nothing. Expired records are replaced.
-	ReserveIdempotencyKey(ctx context.Context, rec *IdempotencyRecord, expiredBefore, staleBefore time.Time) (*IdempotencyRecord, error)
-	// CompleteIdempotencyKey stores the response in the pending record.
-	CompleteIdempotencyKey(ctx context.Context, rec *IdempotencyRecord) error
-	// ReleaseIdempotencyKey deletes the record of tenant and key.
-	ReleaseIdempotencyKey(ctx context.Context, tenantID int64, key string) error
+	// LockIdempotencyKey takes the lock of the tenant's Idempotency-Key
+	// until the transaction ends; ok is false, at once, when another
+	// transaction (of this node or another) holds it. A crashed node's
+	// transaction ends with its connection, and its lock with it.
+	LockIdempotencyKey(ctx context.Context, tenantID int64, key string) (ok bool, err error)
+	// FindIdempotencyRecord returns the stored response of the tenant's
+	// key, expired or not. Errors: not_found.
+	FindIdempotencyRecord(ctx context.Context, tenantID int64, key string) (*IdempotencyRecord, error)
+	// SaveIdempotencyRecord stores rec (a finished response), replacing an
+	// older record of its tenant and key, and deletes a few records of any
+	// tenant created before expiredBefore.
+	SaveIdempotencyRecord(ctx context.Context, rec *IdempotencyRecord, expiredBefore time.Time) error
 
 	// AddEvent appends e to the outbox and sets its ID and Seq. In the same
 	// transaction it queues a delivery for every webhook of the tenant that

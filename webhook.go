@@ -124,7 +124,7 @@ func (s *Service) CreateWebhook(ctx context.Context, in WebhookInput) (*Webhook,
 			return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}
 		}
 	}
-	if err := s.store.Write(ctx, func(tx Tx) error { return tx.CreateWebhook(ctx, &stored) }); err != nil {
+	if err := s.write(ctx, func(tx Tx) error { return tx.CreateWebhook(ctx, &stored) }); err != nil {
 		return nil, "", err
 	}
 	w.ID = stored.ID
@@ -138,7 +138,7 @@ func (s *Service) Webhooks(ctx context.Context) ([]*Webhook, error) {
 		return nil, err
 	}
 	var out []*Webhook
-	err = s.store.Read(ctx, func(tx Tx) (err error) {
+	err = s.read(ctx, func(tx Tx) (err error) {
 		out, err = tx.FindWebhooks(ctx, a.Tenant.ID)
 		return err
 	})
@@ -152,7 +152,7 @@ func (s *Service) Webhook(ctx context.Context, id int64) (*Webhook, error) {
 		return nil, err
 	}
 	var w *Webhook
-	err = s.store.Read(ctx, func(tx Tx) (err error) {
+	err = s.read(ctx, func(tx Tx) (err error) {
 		w, err = tx.FindWebhook(ctx, a.Tenant.ID, id)
 		return err
 	})
@@ -165,7 +165,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx Tx) error { return tx.DeleteWebhook(ctx, a.Tenant.ID, id) })
+	return s.write(ctx, func(tx Tx) error { return tx.DeleteWebhook(ctx, a.Tenant.ID, id) })
 }
 
 // Deliveries lists a webhook's deliveries, newest first, with every attempt.
@@ -178,7 +178,7 @@ func (s *Service) Deliveries(ctx context.Context, webhookID int64, limit int) ([
 		limit = DefaultPageLimit
 	}
 	var out []*Delivery
-	err = s.store.Read(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		if _, err := tx.FindWebhook(ctx, a.Tenant.ID, webhookID); err != nil {
 			return err
 		}
@@ -195,7 +195,7 @@ func (s *Service) Redeliver(ctx context.Context, webhookID, deliveryID int64) (*
 		return nil, err
 	}
 	var d *Delivery
-	err = s.store.Write(ctx, func(tx Tx) (err error) {
+	err = s.write(ctx, func(tx Tx) (err error) {
 		d, err = tx.RequeueDelivery(ctx, a.Tenant.ID, webhookID, deliveryID, s.timestamp())
 		return err
 	})
@@ -209,7 +209,7 @@ func (s *Service) Redeliver(ctx context.Context, webhookID, deliveryID int64) (*
 func (s *Service) ClaimDeliveries(ctx context.Context, lease time.Duration, limit int) ([]*ClaimedDelivery, error) {
 	var out []*ClaimedDelivery
 	now := s.timestamp()
-	err := s.store.Write(ctx, func(tx Tx) (err error) {
+	err := s.write(ctx, func(tx Tx) (err error) {
 		out, err = tx.ClaimDeliveries(ctx, now, now.Add(lease), limit)
 		return err
 	})
@@ -240,7 +240,7 @@ func (s *Service) RecordAttempt(ctx context.Context, d *Delivery, at DeliveryAtt
 			next = &t
 		}
 	}
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.write(ctx, func(tx Tx) error {
 		return tx.RecordAttempt(ctx, d.ID, at, status, next)
 	})
 }
@@ -259,7 +259,7 @@ func Backoff(n int) time.Duration {
 
 // RegisterPublisher makes every later event queue for publisher name.
 func (s *Service) RegisterPublisher(ctx context.Context, name string) error {
-	return s.store.Write(ctx, func(tx Tx) error { return tx.RegisterPublisher(ctx, name) })
+	return s.write(ctx, func(tx Tx) error { return tx.RegisterPublisher(ctx, name) })
 }
 
 // PublishPending hands up to limit queued events, in order, to publish and
@@ -269,7 +269,7 @@ func (s *Service) RegisterPublisher(ctx context.Context, name string) error {
 func (s *Service) PublishPending(ctx context.Context, name, owner string, lease time.Duration, limit int, publish func(*Event) error) (n int, ok bool, err error) {
 	var evs []*Event
 	now := s.timestamp()
-	err = s.store.Write(ctx, func(tx Tx) (err error) {
+	err = s.write(ctx, func(tx Tx) (err error) {
 		evs, ok, err = tx.ClaimPublications(ctx, name, owner, now, now.Add(lease), limit)
 		return err
 	})
@@ -285,7 +285,7 @@ func (s *Service) PublishPending(ctx context.Context, name, owner string, lease 
 		done = append(done, e.Seq)
 	}
 	if len(done) > 0 {
-		if err := s.store.Write(ctx, func(tx Tx) error { return tx.DeletePublications(ctx, name, done) }); err != nil {
+		if err := s.write(ctx, func(tx Tx) error { return tx.DeletePublications(ctx, name, done) }); err != nil {
 			return 0, true, err
 		}
 	}

@@ -129,6 +129,8 @@ func Run(t *testing.T, open Opener) {
 		name string
 		fn   func(t *testing.T, open Opener)
 	}{
+		{"Idempotency", testIdempotency},
+		{"IdempotencyRecords", testIdempotencyRecords},
 		{"Tenants", testTenants},
 		{"Keys", testKeys},
 		{"CustomerIDsStartAt100000", testCustomerIDs},
