@@ -48,7 +48,14 @@ type proc struct {
 // environment (PHONEBOOK_ variables of the test's own are dropped).
 func startProc(t *testing.T, bin, db string, env ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
+	return startProcURL(t, bin, "sqlite:"+db, env...)
+}
+
+// startProcURL runs `phonebook serve` on the database at dbURL, as
+// startProc does.
+func startProcURL(t *testing.T, bin, dbURL string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dbURL)
 	var base []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PHONEBOOK_") {
