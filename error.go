@@ -22,6 +22,8 @@ const (
 	ECodeForbidden         = "forbidden"
 	ECodeIdempotencyReused = "idempotency_key_reused" // an Idempotency-Key sent again with another request
 	ECodeUnavailable       = "unavailable"            // the store cannot be reached right now; retry later
+	ECodeURLForbidden      = "url_forbidden"          // a webhook URL the destination policy refuses (internal address, http when https is required)
+	ECodeWebhookLimit      = "webhook_limit"          // the tenant has the most webhooks allowed
 	ECodeInternal          = "internal"
 )
 

@@ -21,6 +21,8 @@ type Service struct {
 	store  Store
 	now    func() time.Time
 	sealer Sealer
+	// webhooks is the operator's destination policy (SetWebhookPolicy).
+	webhooks WebhookPolicy
 }
 
 // Sealer encrypts the secrets the service must read back (signing
