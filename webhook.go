@@ -107,6 +107,9 @@ func (s *Service) CreateWebhook(ctx context.Context, in WebhookInput) (*Webhook,
 	}
 	var errs ValidationErrors
 	u, uerr := s.webhooks.CheckWebhookURL(in.URL)
+	if uerr == nil {
+		uerr = s.webhooks.checkResolved(ctx, u)
+	}
 	if uerr != nil {
 		errs = append(errs, FieldErrors(uerr)...)
 	}

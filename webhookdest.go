@@ -1,10 +1,12 @@
 package phonebook
 
 import (
+	"context"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Address classes: why an address is no public destination. AddrClass
@@ -144,6 +146,38 @@ type WebhookPolicy struct {
 	// MaxPerTenant is the most webhooks one tenant may have; 0 means
 	// DefaultMaxWebhooksPerTenant.
 	MaxPerTenant int
+	// Resolve, when set, looks a webhook's host name up when the webhook
+	// is created (within WebhookLookupTimeout): a name that resolves to a
+	// forbidden address is refused then already. A failed lookup is
+	// accepted (the name may resolve later); the deliverer checks the
+	// addresses at every connection either way, so this is a courtesy to
+	// the tenant, not the defence. Nil: no lookup (tests stay offline).
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// WebhookLookupTimeout bounds the create-time lookup of a webhook's host.
+const WebhookLookupTimeout = time.Second
+
+// checkResolved refuses a webhook URL whose host name resolves, now, to
+// an address the policy forbids. Literal addresses were checked by
+// CheckWebhookURL.
+func (p WebhookPolicy) checkResolved(ctx context.Context, u *url.URL) error {
+	host := strings.TrimRight(strings.ToLower(u.Hostname()), ".")
+	if _, err := netip.ParseAddr(host); err == nil || p.Resolve == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, WebhookLookupTimeout)
+	defer cancel()
+	addrs, err := p.Resolve(ctx, host)
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if class, forbidden := p.AddrForbidden(a); forbidden {
+			return Errorf(ECodeURLForbidden, "url", "the host name resolves to a %s address; webhooks go to public receivers", class)
+		}
+	}
+	return nil
 }
 
 // SetWebhookPolicy sets the destination policy that webhook creation and

@@ -1,11 +1,15 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/httpapi"
@@ -165,4 +169,43 @@ func TestWebhookEventTypesDeduplicated(t *testing.T) {
 	}
 	status, h, body := e.do(t, "POST", "/v1/webhooks", a.admin, obj{"url": "https://example.com/hook", "event_types": []string{"phone.created", "phone.eaten"}})
 	wantProblem(t, "POST /v1/webhooks unknown type", status, h, body, http.StatusUnprocessableEntity, phonebook.ECodeValidation, "event_types")
+}
+
+// TestWebhookCreateNameResolvingInside: with a create-time resolver, a
+// host name that resolves (in part) to an internal address is refused at
+// create time; a name that does not resolve, or not in time, is accepted
+// (the deliverer checks its addresses at every connection).
+func TestWebhookCreateNameResolvingInside(t *testing.T) {
+	t.Parallel()
+	answers := map[string][]netip.Addr{
+		"inside.example.com":   {netip.MustParseAddr("10.0.0.5")},
+		"metadata.example.com": {netip.MustParseAddr("169.254.169.254")},
+		"mapped.example.com":   {netip.MustParseAddr("::ffff:127.0.0.1")},
+		"mixed.example.com":    {netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("127.0.0.1")},
+		"public.example.com":   {netip.MustParseAddr("93.184.216.34")},
+	}
+	resolve := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if host == "slow.example.com" {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		if a, ok := answers[host]; ok {
+			return a, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	e := newEnvPolicy(t, phonebook.WebhookPolicy{Resolve: resolve})
+	a := e.MustTenant(t, phonebook.TenantInput{Slug: "acme"})
+	for _, u := range []string{"http://inside.example.com/hook", "https://metadata.example.com/", "http://mapped.example.com:8080/", "http://MIXED.example.com./hook"} {
+		status, h, body := e.do(t, "POST", "/v1/webhooks", a.admin, obj{"url": u})
+		wantProblem(t, "POST /v1/webhooks "+u, status, h, body, http.StatusUnprocessableEntity, phonebook.ECodeURLForbidden, "url")
+	}
+	for _, u := range []string{"https://public.example.com/hook", "https://nxdomain.example.com/hook"} {
+		e.mustDo(t, http.StatusCreated, "POST", "/v1/webhooks", a.admin, obj{"url": u})
+	}
+	start := time.Now()
+	e.mustDo(t, http.StatusCreated, "POST", "/v1/webhooks", a.admin, obj{"url": "https://slow.example.com/hook"})
+	if took := time.Since(start); took > phonebook.WebhookLookupTimeout+2*time.Second {
+		t.Errorf("create with a lookup that hangs took %v, want about %v", took, phonebook.WebhookLookupTimeout)
+	}
 }

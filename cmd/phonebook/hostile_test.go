@@ -14,8 +14,10 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -40,6 +42,20 @@ const (
 	hostileSigningKey = "hostile-signing-secret-0001"
 	hostileServerKey  = "test-server-key-0123456789"
 )
+
+// hostileResolve is the hostile test's DNS (it stays offline): names that
+// resolve inside, as an attacker's own zone would answer.
+func hostileResolve(_ context.Context, host string) ([]netip.Addr, error) {
+	switch host {
+	case "inside.attacker.example":
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	case "metadata.attacker.example":
+		return []netip.Addr{netip.MustParseAddr("169.254.169.254")}, nil
+	case "mixed.attacker.example":
+		return []netip.Addr{netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("10.0.0.5")}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
 
 // hostileShape is the error shape a route answers in.
 type hostileShape int
@@ -153,6 +169,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 		t.Fatalf("secretbox.New: %v", err)
 	}
 	svc.SetSealer(box)
+	svc.SetWebhookPolicy(phonebook.WebhookPolicy{Resolve: hostileResolve})
 	h := newHandler(slog.New(slog.DiscardHandler), svc)
 	srv, ok := h.(*httpapi.Server)
 	if !ok {
@@ -1178,6 +1195,9 @@ func (e *hostileEnv) cases(t *testing.T) []hostileCase {
 		{"6to4 loopback", "http://[2002:7f00:1::]/"},
 		{"userinfo trick", "http://example.com@127.0.0.1/"},
 		{"redirect to inside from inside", "http://127.0.0.1:8080/redirect?to=http://169.254.169.254/"},
+		{"hostname resolving inside", "http://inside.attacker.example/hook"},
+		{"hostname resolving to metadata", "http://metadata.attacker.example/latest/meta-data/"},
+		{"hostname resolving partly inside", "https://mixed.attacker.example/hook"},
 		{"hostname without dot", "http://intranet/hook"},
 		{"hostname local", "http://printer.local/hook"},
 	} {

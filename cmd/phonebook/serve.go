@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strconv"
@@ -256,7 +257,10 @@ func webhookFlags(fs *flag.FlagSet) webhookFlagValues {
 func (c *cli) webhookPolicy(fs *flag.FlagSet, f webhookFlagValues) (phonebook.WebhookPolicy, error) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	var p phonebook.WebhookPolicy
+	// A name that resolves inside already is refused at create time too.
+	p := phonebook.WebhookPolicy{Resolve: func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	}}
 	var err error
 	if p.AllowPrivate, err = c.envBool(envWebhookAllowPrivate, *f.allowPrivate, set["webhook-allow-private"]); err != nil {
 		return p, err
