@@ -259,7 +259,7 @@ func TestWebhookAttemptReasons(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	dns := &fakeDNS{} // knows no name
 	startDeliverer(t, events.NewDeliverer(log, svc, events.DelivererOptions{
-		Workers: len(cases), Poll: 5 * time.Millisecond, Timeout: 300 * time.Millisecond, Resolve: dns.resolve,
+		Workers: len(cases), Poll: 5 * time.Millisecond, Timeout: 2 * time.Second, Resolve: dns.resolve,
 	}))
 	for i, tc := range cases {
 		a := lastAttempt(t, ctx, svc, hooks[i].ID, 1)
