@@ -24,7 +24,9 @@ const (
 	// ECodeIdempotencyInProgress: the first request with this
 	// Idempotency-Key is still running; retry after Retry-After.
 	ECodeIdempotencyInProgress = "idempotency_in_progress"
-	ECodeUnavailable           = "unavailable" // the store cannot be reached right now; retry later
+	ECodeUnavailable           = "unavailable"   // the store cannot be reached right now; retry later
+	ECodeURLForbidden          = "url_forbidden" // a webhook URL the destination policy refuses (internal address, http when https is required)
+	ECodeWebhookLimit          = "webhook_limit" // the tenant has the most webhooks allowed
 	ECodeInternal              = "internal"
 )
 

@@ -18,10 +18,12 @@ import (
 // Service holds every rule of DESIGN §2. Every API layer (the native API,
 // each dialect, the CLI) calls it; none talks to a store directly.
 type Service struct {
-	store   Store
-	now     func() time.Time
-	sealer  Sealer
-	running runningKeys // Idempotency-Keys whose requests run on this node
+	store  Store
+	now    func() time.Time
+	sealer Sealer
+	// webhooks is the operator's destination policy (SetWebhookPolicy).
+	webhooks WebhookPolicy
+	running  runningKeys // Idempotency-Keys whose requests run on this node
 }
 
 // Sealer encrypts the secrets the service must read back (signing

@@ -128,8 +128,10 @@ type Tx interface {
 	// of one phone, after seq, oldest first.
 	FindHistory(ctx context.Context, tenantID, customerID, phoneID, afterSeq int64, limit int) ([]*Event, error)
 
-	// CreateWebhook inserts w and sets its ID.
-	CreateWebhook(ctx context.Context, w *Webhook) error
+	// CreateWebhook inserts w and sets its ID, unless the tenant already
+	// has max webhooks (counted in this transaction, serialized with the
+	// tenant's other creates). Errors: webhook_limit.
+	CreateWebhook(ctx context.Context, w *Webhook, max int) error
 	// FindWebhooks lists the tenant's webhooks by id.
 	FindWebhooks(ctx context.Context, tenantID int64) ([]*Webhook, error)
 	// FindWebhook errors: not_found.

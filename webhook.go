@@ -2,7 +2,6 @@ package phonebook
 
 import (
 	"context"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -63,9 +62,25 @@ type DeliveryAttempt struct {
 	N          int       `json:"attempt"`
 	At         time.Time `json:"at"`
 	StatusCode int       `json:"status_code,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	DurationMS int64     `json:"duration_ms"`
+	// Reason classifies a failed attempt: one of the Reason* values.
+	Reason string `json:"reason,omitempty"`
+	// Error is a short text for people: the receiver's status and the
+	// start of its answer, or what failed on the way.
+	Error      string `json:"error,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
 }
+
+// Reasons a delivery attempt failed (DeliveryAttempt.Reason).
+const (
+	ReasonTimeout              = "timeout"               // no answer within the deliverer's timeout
+	ReasonConnectionRefused    = "connection_refused"    // nothing listens at the receiver's address
+	ReasonDNS                  = "dns"                   // the host name does not resolve
+	ReasonTLS                  = "tls"                   // the TLS handshake or the certificate failed
+	ReasonHTTPStatus           = "http_status"           // the receiver answered a status other than 2xx (3xx included: redirects are not followed)
+	ReasonDestinationForbidden = "destination_forbidden" // the destination policy refused the URL or its address; no connection was made
+	ReasonNetwork              = "network"               // any other failure on the way (reset, unreachable, a malformed answer)
+	ReasonCanceled             = "canceled"              // the server was shutting down; the attempt is retried
+)
 
 // ClaimedDelivery is a delivery a worker holds for one attempt, with what
 // it needs to make it.
@@ -91,19 +106,15 @@ func (s *Service) CreateWebhook(ctx context.Context, in WebhookInput) (*Webhook,
 		return nil, "", err
 	}
 	var errs ValidationErrors
-	u, perr := url.Parse(strings.TrimSpace(in.URL))
-	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(in.URL) > 2000 {
-		errs = append(errs, Errorf(ECodeValidation, "url", "url must be an absolute http or https URL"))
+	u, uerr := s.webhooks.CheckWebhookURL(in.URL)
+	if uerr == nil {
+		uerr = s.webhooks.checkResolved(ctx, u)
 	}
-	types := in.EventTypes
-	if len(types) == 0 {
-		types = []string{"*"}
+	if uerr != nil {
+		errs = append(errs, FieldErrors(uerr)...)
 	}
-	for _, t := range types {
-		if t != "*" && !slices.Contains(EventTypes, t) {
-			errs = append(errs, Errorf(ECodeValidation, "event_types", "unknown event type %q", t))
-		}
-	}
+	types, terrs := webhookEventTypes(in.EventTypes)
+	errs = append(errs, terrs...)
 	secret := in.Secret
 	if secret == "" {
 		secret = "whsec_" + newSecret()[3:]
@@ -124,11 +135,31 @@ func (s *Service) CreateWebhook(ctx context.Context, in WebhookInput) (*Webhook,
 			return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}
 		}
 	}
-	if err := s.write(ctx, func(tx Tx) error { return tx.CreateWebhook(ctx, &stored) }); err != nil {
+	if err := s.write(ctx, func(tx Tx) error { return tx.CreateWebhook(ctx, &stored, s.webhooks.maxPerTenant()) }); err != nil {
 		return nil, "", err
 	}
 	w.ID = stored.ID
 	return w, secret, nil
+}
+
+// webhookEventTypes checks a subscription's event types: each must be
+// known; one given twice counts once (first-seen order is kept); none, or
+// "*" among others, is every type: ["*"].
+func webhookEventTypes(in []string) ([]string, ValidationErrors) {
+	var errs ValidationErrors
+	out := make([]string, 0, len(in))
+	for _, t := range in {
+		switch {
+		case t != "*" && !slices.Contains(EventTypes, t):
+			errs = append(errs, Errorf(ECodeValidation, "event_types", "unknown event type %q", t))
+		case !slices.Contains(out, t):
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 || slices.Contains(out, "*") {
+		out = []string{"*"}
+	}
+	return out, errs
 }
 
 // Webhooks lists the caller's webhooks (admin scope).

@@ -57,7 +57,9 @@ func MustSQLite(t *testing.T, now func() time.Time) (*phonebook.Service, string)
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return phonebook.NewService(st, now), path
+	svc := phonebook.NewService(st, now)
+	svc.SetWebhookPolicy(phonebook.WebhookPolicy{AllowPrivate: true}) // test receivers listen on 127.0.0.1
+	return svc, path
 }
 
 // MustTenant creates a tenant with an admin key and returns a context

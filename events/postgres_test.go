@@ -34,12 +34,15 @@ func postgresURL(t *testing.T) string {
 }
 
 // nodeTransport marks each request with the node that sent it.
-type nodeTransport struct{ node string }
+type nodeTransport struct {
+	node string
+	next http.RoundTripper
+}
 
 func (n nodeTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("X-Test-Node", n.node)
-	return http.DefaultTransport.RoundTrip(r)
+	return n.next.RoundTrip(r)
 }
 
 // TestWebhookTwoNodesPostgres: two nodes (two stores, two services, two
@@ -63,7 +66,9 @@ func TestWebhookTwoNodesPostgres(t *testing.T) {
 			t.Fatalf("open postgres: %v", err)
 		}
 		t.Cleanup(func() { st.Close() })
-		svcs = append(svcs, phonebook.NewService(st, nil))
+		svc := phonebook.NewService(st, nil)
+		svc.SetWebhookPolicy(phonebook.WebhookPolicy{AllowPrivate: true}) // the receiver listens on 127.0.0.1
+		svcs = append(svcs, svc)
 	}
 	ctx := MustTenant(t, svcs[0], "acme")
 
@@ -105,7 +110,7 @@ func TestWebhookTwoNodesPostgres(t *testing.T) {
 		node := fmt.Sprintf("node%d", i+1)
 		startDeliverer(t, events.NewDeliverer(testLog(t).With("node", node), svc, events.DelivererOptions{
 			Workers: 4, Poll: 20 * time.Millisecond,
-			Client: &http.Client{Transport: nodeTransport{node}},
+			WrapTransport: func(next http.RoundTripper) http.RoundTripper { return nodeTransport{node, next} },
 		}))
 	}
 

@@ -3,15 +3,20 @@ package events
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -45,9 +50,15 @@ type DelivererOptions struct {
 	Lease time.Duration
 	// Timeout bounds one request, response included (default 10 s).
 	Timeout time.Duration
-	// Client sends the requests; the default follows no redirects (a 3xx
-	// is a failed attempt, like any status other than 2xx).
-	Client *http.Client
+	// Resolve looks up the addresses of a webhook's host name before each
+	// connection (default: the system resolver). Tests set it to play DNS,
+	// a rebinding name among others. Every address it returns is checked
+	// against the service's WebhookPolicy as the connection is made.
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// WrapTransport, when set, wraps the deliverer's transport (say, to
+	// mark or count requests). The wrapped transport still makes every
+	// connection, so the destination checks hold.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Now dates signatures and attempts; defaults to time.Now.
 	Now func() time.Time
 }
@@ -62,6 +73,7 @@ type Deliverer struct {
 	log    *slog.Logger
 	svc    *phonebook.Service
 	opts   DelivererOptions
+	policy phonebook.WebhookPolicy
 	client *http.Client
 	wake   chan struct{}
 }
@@ -84,13 +96,104 @@ func NewDeliverer(log *slog.Logger, svc *phonebook.Service, opts DelivererOption
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	client := opts.Client
-	if client == nil {
-		client = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	if opts.Resolve == nil {
+		opts.Resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		}
 	}
-	return &Deliverer{log: log, svc: svc, opts: opts, client: client, wake: make(chan struct{}, 1)}
+	policy := svc.WebhookPolicy()
+	g := &guard{policy: policy, resolve: opts.Resolve}
+	g.dialer = &net.Dialer{KeepAlive: 30 * time.Second, Control: g.control}
+	var transport http.RoundTripper = &http.Transport{
+		// No proxy from the environment: a proxy would make the
+		// connection (and its address check) on our behalf.
+		Proxy:                 nil,
+		DialContext:           g.dial,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	if opts.WrapTransport != nil {
+		transport = opts.WrapTransport(transport)
+	}
+	client := &http.Client{
+		Transport: transport,
+		// Redirects are not followed: a 3xx is a failed attempt, and no
+		// Location can lead a delivery somewhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Deliverer{log: log, svc: svc, opts: opts, policy: policy, client: client, wake: make(chan struct{}, 1)}
+}
+
+// forbiddenError is a destination the WebhookPolicy refuses: the URL, or
+// an address its host resolved to.
+type forbiddenError struct{ why string }
+
+func (e *forbiddenError) Error() string { return "destination forbidden: " + e.why }
+
+// guard makes the deliverer's connections: it resolves the host itself
+// and dials each address through a dialer whose Control hook refuses every
+// address the policy forbids, after resolution and before any packet is
+// sent. It runs for every connection of every attempt, so a name that
+// resolves elsewhere later (DNS rebinding) is checked again.
+type guard struct {
+	policy  phonebook.WebhookPolicy
+	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	dialer  *net.Dialer
+}
+
+// control refuses a connection to a forbidden address; address is the
+// resolved ip:port the socket is about to connect to.
+func (g *guard) control(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return &forbiddenError{why: "the address cannot be checked"}
+	}
+	if class, no := g.policy.AddrForbidden(ap.Addr()); no {
+		return &forbiddenError{why: "the host is a " + class + " address"}
+	}
+	return nil
+}
+
+// dial resolves addr's host and connects to the first of its addresses
+// that is allowed and answers.
+func (g *guard) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("webhook address %q: %w", addr, err)
+	}
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else if addrs, err = g.resolve(ctx, host); err != nil {
+		return nil, err
+	} else if len(addrs) == 0 {
+		return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+	}
+	var forbidden, last error
+	for _, a := range addrs {
+		c, err := g.dialer.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
+		if err == nil {
+			return c, nil
+		}
+		var fe *forbiddenError
+		if errors.As(err, &fe) {
+			if forbidden == nil {
+				forbidden = fe
+			}
+			continue
+		}
+		last = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if last != nil {
+		return nil, last
+	}
+	return nil, forbidden
 }
 
 // Run delivers until ctx is cancelled, then cancels the requests in flight
@@ -209,39 +312,49 @@ func partition(claimed []*phonebook.ClaimedDelivery) [][]*phonebook.ClaimedDeliv
 func (d *Deliverer) attempt(ctx context.Context, c *phonebook.ClaimedDelivery) {
 	at := phonebook.DeliveryAttempt{N: c.Delivery.Attempts, At: d.opts.Now().UTC()}
 	start := time.Now()
-	code, err := d.post(ctx, c, at.At)
+	code, reason, msg := d.post(ctx, c, at.At)
 	at.DurationMS = time.Since(start).Milliseconds()
 	at.StatusCode = code
-	if err != nil {
-		at.Error = truncate(err.Error(), maxAttemptError)
-	}
+	at.Reason = reason
+	at.Error = truncate(msg, maxAttemptError)
+	ok := reason == ""
 	// The outcome is recorded even while shutting down: an interrupted
 	// attempt is retried after its backoff instead of after the lease.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	log := d.log.With("webhook_id", c.Webhook.ID, "delivery_id", c.Delivery.ID, "event_id", c.Event.ID, "attempt", at.N)
-	if rerr := d.svc.RecordAttempt(rctx, c.Delivery, at, err == nil); rerr != nil {
-		log.Error("recording a webhook attempt", "err", rerr, "delivered", err == nil)
+	if rerr := d.svc.RecordAttempt(rctx, c.Delivery, at, ok); rerr != nil {
+		log.Error("recording a webhook attempt", "err", rerr, "delivered", ok)
 		return
 	}
-	if err != nil {
-		log.Info("webhook attempt failed", "status", code, "err", at.Error, "duration_ms", at.DurationMS)
+	if !ok {
+		// The text may hold the start of the receiver's answer: it is
+		// the tenant's to read, and the operator's at DEBUG only.
+		log.Info("webhook attempt failed", "status", code, "reason", reason, "duration_ms", at.DurationMS)
+		log.Debug("webhook attempt failed: detail", "error", at.Error)
 	} else {
 		log.Debug("webhook delivered", "status", code, "duration_ms", at.DurationMS)
 	}
 }
 
-// post sends the event to the webhook. A nil error means a 2xx answer.
-func (d *Deliverer) post(ctx context.Context, c *phonebook.ClaimedDelivery, t time.Time) (int, error) {
+// post sends the event to the webhook. It returns the receiver's status
+// (0 when there was no answer) and, for a failed attempt, a reason (one
+// of phonebook's Reason* values; "" for a 2xx) and a short text.
+func (d *Deliverer) post(ctx context.Context, c *phonebook.ClaimedDelivery, t time.Time) (code int, reason, msg string) {
+	// The URL is checked again on every attempt: a webhook stored before
+	// the policy (or under a looser one) is refused without a connection.
+	if _, err := d.policy.CheckWebhookURL(c.Webhook.URL); err != nil {
+		return 0, phonebook.ReasonDestinationForbidden, "destination forbidden: " + phonebook.ErrorMessage(err)
+	}
 	body, err := Marshal(c.Event)
 	if err != nil {
-		return 0, fmt.Errorf("encoding the event: %w", err)
+		return 0, phonebook.ReasonNetwork, "encoding the event failed"
 	}
 	rctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.Webhook.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("bad webhook URL: %w", unwrapURLError(err))
+		return 0, phonebook.ReasonDestinationForbidden, "bad webhook URL"
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
@@ -249,25 +362,70 @@ func (d *Deliverer) post(ctx context.Context, c *phonebook.ClaimedDelivery, t ti
 	req.Header.Set(EventIDHeader, c.Event.ID)
 	req.Header.Set(EventTypeHeader, c.Event.Type)
 	res, err := d.client.Do(req)
-	switch {
-	case err != nil && ctx.Err() != nil:
-		return 0, errors.New("canceled: the server was shutting down")
-	case err != nil && errors.Is(rctx.Err(), context.DeadlineExceeded):
-		return 0, fmt.Errorf("timeout: no answer within %v", d.opts.Timeout)
-	case err != nil:
-		return 0, unwrapURLError(err)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, phonebook.ReasonCanceled, "canceled: the server was shutting down"
+		}
+		reason, msg := classify(unwrapURLError(err))
+		if reason == phonebook.ReasonTimeout || errors.Is(rctx.Err(), context.DeadlineExceeded) {
+			return 0, phonebook.ReasonTimeout, fmt.Sprintf("timeout: no answer within %v", d.opts.Timeout)
+		}
+		return 0, reason, msg
 	}
 	defer res.Body.Close()
+	// Only an allowed destination ever answers: the snippet is the
+	// receiver's own words, capped.
 	snippet, _ := io.ReadAll(io.LimitReader(res.Body, maxAttemptError))
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // lets the connection be reused
 	if res.StatusCode >= 200 && res.StatusCode <= 299 {
-		return res.StatusCode, nil
+		return res.StatusCode, "", ""
 	}
-	msg := "HTTP " + strconv.Itoa(res.StatusCode)
+	msg = "HTTP " + strconv.Itoa(res.StatusCode)
+	if res.StatusCode >= 300 && res.StatusCode <= 399 {
+		msg += " (redirects are not followed)"
+	}
 	if s := printable(snippet); s != "" {
 		msg += ": " + s
 	}
-	return res.StatusCode, errors.New(msg)
+	return res.StatusCode, phonebook.ReasonHTTPStatus, msg
+}
+
+// classify names why a request got no answer, with a short text that
+// holds no address of this server's network.
+func classify(err error) (reason, msg string) {
+	var (
+		fe   *forbiddenError
+		dns  *net.DNSError
+		ne   net.Error
+		cv   *tls.CertificateVerificationError
+		rh   tls.RecordHeaderError
+		al   tls.AlertError
+		ua   x509.UnknownAuthorityError
+		he   x509.HostnameError
+		ci   x509.CertificateInvalidError
+		oe   *net.OpError
+		text = err.Error()
+	)
+	if errors.As(err, &oe) && oe.Err != nil {
+		text = oe.Err.Error() // without "dial tcp <local>-><remote>"
+	}
+	switch {
+	case errors.As(err, &fe):
+		return phonebook.ReasonDestinationForbidden, fe.Error()
+	case errors.As(err, &dns):
+		if dns.IsTimeout {
+			return phonebook.ReasonTimeout, "timeout: looking up the host name"
+		}
+		return phonebook.ReasonDNS, "dns: the host name does not resolve"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return phonebook.ReasonTimeout, "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return phonebook.ReasonConnectionRefused, "connection refused"
+	case errors.As(err, &cv), errors.As(err, &rh), errors.As(err, &al), errors.As(err, &ua), errors.As(err, &he), errors.As(err, &ci),
+		strings.Contains(text, "tls: "):
+		return phonebook.ReasonTLS, text
+	}
+	return phonebook.ReasonNetwork, text
 }
 
 // unwrapURLError drops net/http's "Post \"<url>\": " prefix: the URL is

@@ -73,7 +73,7 @@ func TestWebhooks(t *testing.T) {
 	}
 	given := "my-own-signing-secret-0001"
 	e.remember(given)
-	_, all := e.mustDo(t, http.StatusCreated, "POST", "/v1/webhooks", a.admin, obj{"url": "http://hooks.internal:8080/in", "secret": given})
+	_, all := e.mustDo(t, http.StatusCreated, "POST", "/v1/webhooks", a.admin, obj{"url": "http://hooks.example.net:8080/in", "secret": given})
 	if got := str(all, "secret"); got != given {
 		t.Errorf("webhook with a given secret: got secret %q, want %q", got, given)
 	}

@@ -522,6 +522,7 @@ func TestOpenAPIProblemCodes(t *testing.T) {
 		phonebook.ECodeTypeInUse, phonebook.ECodeNotFound, phonebook.ECodeConflict,
 		phonebook.ECodePrecondition, phonebook.ECodeUnauthorized, phonebook.ECodeForbidden,
 		phonebook.ECodeIdempotencyReused, phonebook.ECodeUnavailable, phonebook.ECodeInternal,
+		phonebook.ECodeURLForbidden, phonebook.ECodeWebhookLimit,
 		// codes of the HTTP layer itself
 		"malformed_json", "unknown_field", "body_too_large", "unsupported_media_type", "method_not_allowed",
 	}

@@ -218,6 +218,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 		}
 		defer st.Close()
 		svc := phonebook.NewService(st, nil)
+		svc.SetWebhookPolicy(phonebook.WebhookPolicy{AllowPrivate: true}) // the receiver listens on 127.0.0.1
 		if _, _, _, err := svc.Bootstrap(ctx, evKey); err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +234,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	l := &evLedger{phones: map[int64]int64{}, phonesDeleted: map[int64]bool{}, custDeleted: map[int64]bool{}, renamed: map[int64]string{}}
 	const kills = 4
 	for range kills {
-		p := startProc(t, bin, db, envRateLimit+"=0")
+		p := startProc(t, bin, db, envRateLimit+"=0", envWebhookAllowPrivate+"=true")
 		stop := make(chan struct{})
 		wg := evLoad(p.url, l, stop, 12)
 		time.Sleep(time.Duration(400+rand.IntN(400)) * time.Millisecond)
@@ -248,7 +249,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	// A last, clean run: the Deliverer sends what is due. Deliveries a
 	// killed process had claimed stay leased (30 s) with those queued
 	// behind them; everything else goes out.
-	p := startProc(t, bin, db, envRateLimit+"=0")
+	p := startProc(t, bin, db, envRateLimit+"=0", envWebhookAllowPrivate+"=true")
 	conn, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)

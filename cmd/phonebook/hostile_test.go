@@ -14,8 +14,10 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -40,6 +42,20 @@ const (
 	hostileSigningKey = "hostile-signing-secret-0001"
 	hostileServerKey  = "test-server-key-0123456789"
 )
+
+// hostileResolve is the hostile test's DNS (it stays offline): names that
+// resolve inside, as an attacker's own zone would answer.
+func hostileResolve(_ context.Context, host string) ([]netip.Addr, error) {
+	switch host {
+	case "inside.attacker.example":
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	case "metadata.attacker.example":
+		return []netip.Addr{netip.MustParseAddr("169.254.169.254")}, nil
+	case "mixed.attacker.example":
+		return []netip.Addr{netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("10.0.0.5")}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
 
 // hostileShape is the error shape a route answers in.
 type hostileShape int
@@ -153,6 +169,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 		t.Fatalf("secretbox.New: %v", err)
 	}
 	svc.SetSealer(box)
+	svc.SetWebhookPolicy(phonebook.WebhookPolicy{Resolve: hostileResolve})
 	h := newHandler(slog.New(slog.DiscardHandler), svc)
 	srv, ok := h.(*httpapi.Server)
 	if !ok {
@@ -1139,6 +1156,55 @@ func (e *hostileEnv) cases(t *testing.T) []hostileCase {
 	wh("description control", `{"url":"https://example.com/h","description":"\u001b[2J"}`, hStatus(422), hCode("validation"))
 	wh("unknown field", `{"url":"https://example.com/h","active":true}`, hStatus(400), hCode("unknown_field"))
 	wh("read-only key", `{"url":"https://example.com/h"}`, hKey(hostileReadKey), hAuth(), hStatus(403), hCode("forbidden"))
+	// SSRF: destinations inside the server's network, in every notation,
+	// are refused at create time (and at dial time: events' tests).
+	for _, b := range []struct{ name, url string }{
+		{"loopback", "http://127.0.0.1:8080/hook"},
+		{"loopback other", "http://127.53.0.1/"},
+		{"loopback name", "http://localhost:8080/hook"},
+		{"loopback name dot", "http://localhost./hook"},
+		{"loopback subdomain", "http://api.localhost/hook"},
+		{"metadata", "http://169.254.169.254/latest/meta-data/"},
+		{"metadata name", "http://metadata.google.internal/computeMetadata/v1/"},
+		{"metadata decimal", "http://2852039166/latest/meta-data/"},
+		{"private 10", "http://10.0.0.5/"},
+		{"private 172", "http://172.16.0.1/"},
+		{"private 192", "http://192.168.1.1/"},
+		{"carrier-grade NAT", "http://100.64.0.1/"},
+		{"unspecified", "http://0.0.0.0:8080/"},
+		{"unspecified short", "http://0/"},
+		{"broadcast", "http://255.255.255.255/"},
+		{"multicast", "http://224.0.0.1/"},
+		{"decimal", "http://2130706433/"},
+		{"octal", "http://017700000001/"},
+		{"octal dotted", "http://0177.0.0.1/"},
+		{"hex", "http://0x7f000001/"},
+		{"hex dotted", "http://0x7f.1/"},
+		{"short form", "http://127.1/"},
+		{"zero padded", "http://127.000.000.001/"},
+		{"full-width digits", "http://１２７.０.０.１/"},
+		{"IPv6 loopback", "http://[::1]/"},
+		{"IPv6 unspecified", "http://[::]/"},
+		{"IPv6 link-local", "http://[fe80::1]/"},
+		{"IPv6 link-local zone", "http://[fe80::1%25eth0]/"},
+		{"IPv6 unique local", "http://[fd00::1]/"},
+		{"IPv4-mapped", "http://[::ffff:127.0.0.1]/"},
+		{"IPv4-mapped hex", "http://[::ffff:7f00:1]/"},
+		{"IPv4-mapped metadata", "http://[::ffff:169.254.169.254]/"},
+		{"NAT64 metadata", "http://[64:ff9b::a9fe:a9fe]/"},
+		{"6to4 loopback", "http://[2002:7f00:1::]/"},
+		{"userinfo trick", "http://example.com@127.0.0.1/"},
+		{"redirect to inside from inside", "http://127.0.0.1:8080/redirect?to=http://169.254.169.254/"},
+		{"hostname resolving inside", "http://inside.attacker.example/hook"},
+		{"hostname resolving to metadata", "http://metadata.attacker.example/latest/meta-data/"},
+		{"hostname resolving partly inside", "https://mixed.attacker.example/hook"},
+		{"hostname without dot", "http://intranet/hook"},
+		{"hostname local", "http://printer.local/hook"},
+	} {
+		wh("ssrf "+b.name, `{"url":`+strconv.Quote(b.url)+`}`, hStatus(422), hCode("url_forbidden"))
+	}
+	wh("ssrf percent-encoded", `{"url":"http://%31%32%37.0.0.1/"}`, hStatus(422), hCode("validation")) // not a URL to Go
+	wh("ssrf with bad event type", `{"url":"http://10.0.0.5/","event_types":["customer.hacked"]}`, hStatus(422), hCode("url_forbidden"))
 	add(hReq("v1 list webhooks/hostile query", "GET", "/v1/webhooks?limit=-1&url=%27", "", hAccept("the list takes no parameters")))
 	add(hReq("v1 list webhooks/read-only key", "GET", "/v1/webhooks", "", hKey(hostileReadKey), hAuth(), hStatus(403), hCode("forbidden")))
 	for _, b := range []struct{ name, seg string }{
@@ -1330,10 +1396,10 @@ func (e *hostileEnv) acceptedWrites() []hostileCase {
 					t.Errorf("consent now %+v (%v), want stop with the keyword alone as evidence", st, err)
 				}
 			})),
-		hReq("v1 create webhook/internal address", "POST", "/v1/webhooks", `{"url":"http://169.254.169.254/latest/meta-data/","description":"'; DROP TABLE webhooks;--"}`,
-			hWrites("OBSERVED: a webhook to a link-local/internal address is accepted (no SSRF filter)", func(t *testing.T, e *hostileEnv, r *hostileResp) {
-				if r.status/100 == 2 && !bytes.Contains(r.body, []byte(`'; DROP TABLE webhooks;--`)) {
-					t.Errorf("the description is not answered as sent: %s", hostileTrunc(r.body))
+		hReq("v1 create webhook/redirector", "POST", "/v1/webhooks", `{"url":"https://redirector.example/r?to=http://169.254.169.254/","description":"'; DROP TABLE webhooks;--"}`,
+			hWrites("a public URL is accepted; a redirect it answers (to inside or anywhere) is never followed (events TestWebhookRedirectNotFollowed), a name resolving inside is refused at dial time (events TestWebhookDialHostnameResolvingInside)", func(t *testing.T, e *hostileEnv, r *hostileResp) {
+				if r.status != http.StatusCreated || !bytes.Contains(r.body, []byte(`'; DROP TABLE webhooks;--`)) {
+					t.Errorf("the webhook is not created with its description as sent: %d %s", r.status, hostileTrunc(r.body))
 				}
 			})),
 		hReq("relay consent/client_source SQL", "PUT", "/platform/v3/api/messaging/client/"+hostileSlug+"/consent/channel_addr/5045550177/channel_type/sms",

@@ -45,6 +45,10 @@ const (
 	envWebhookWorkers    = "PHONEBOOK_WEBHOOK_WORKERS"
 	envPprofAddr         = "PHONEBOOK_PPROF_ADDR"
 	envCPUProfile        = "PHONEBOOK_CPUPROFILE"
+
+	envWebhookAllowPrivate = "PHONEBOOK_WEBHOOK_ALLOW_PRIVATE"
+	envWebhookRequireHTTPS = "PHONEBOOK_WEBHOOK_REQUIRE_HTTPS"
+	envWebhookMaxPerTenant = "PHONEBOOK_WEBHOOK_MAX_PER_TENANT"
 )
 
 // Defaults of the flags.
@@ -94,6 +98,16 @@ Environment:
   PHONEBOOK_WEBHOOK_WORKERS
                            webhook requests in flight per server (default 4;
                            0: this server delivers none, the others do)
+  PHONEBOOK_WEBHOOK_ALLOW_PRIVATE
+                           true: webhooks may reach loopback, private and
+                           carrier-grade NAT addresses (on-premise receivers);
+                           default false (--webhook-allow-private)
+  PHONEBOOK_WEBHOOK_REQUIRE_HTTPS
+                           true: refuse http:// webhooks; default false
+                           (--webhook-require-https)
+  PHONEBOOK_WEBHOOK_MAX_PER_TENANT
+                           most webhooks per tenant (default 20;
+                           --webhook-max-per-tenant)
   PHONEBOOK_NATS_URL       NATS server(s) to publish events to, when --nats is
                            not given (nats://host:4222, comma-separated)
   PHONEBOOK_NATS_STREAM    JetStream stream of the events (default PHONEBOOK)
@@ -130,6 +144,8 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// webhooks is serve's webhook destination policy, from its flags.
+	webhooks phonebook.WebhookPolicy
 }
 
 // run is the whole program. args includes the program name (os.Args).

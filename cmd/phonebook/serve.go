@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strconv"
@@ -43,12 +45,16 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	addrFlag := fs.String("addr", "", "listen `address` (env "+envAddr+", default "+defaultAddr+"); port 0 picks a free port")
 	dbFlag := dbFlag(fs)
 	natsFlag := fs.String("nats", "", "also publish events to NATS JetStream at `URL` (nats://host:4222; env "+envNATSURL+")")
+	hookFlags := webhookFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usageErrorf(fs, "serve takes no arguments, got %q", pos[0])
+	}
+	if c.webhooks, err = c.webhookPolicy(fs, hookFlags); err != nil {
+		return err
 	}
 	addr := c.orEnv(*addrFlag, envAddr, defaultAddr)
 	dbURL := c.orEnv(*dbFlag, envDB, defaultDB)
@@ -87,6 +93,10 @@ func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phoneb
 	svc, err := c.newService(store)
 	if err != nil {
 		return err
+	}
+	svc.SetWebhookPolicy(c.webhooks)
+	if c.webhooks.AllowPrivate {
+		c.log.Info("webhooks may reach loopback and private addresses", envWebhookAllowPrivate, true)
 	}
 	created, key, secret, err := svc.Bootstrap(ctx, c.getenv(envBootstrapKey))
 	if err != nil {
@@ -225,6 +235,77 @@ func (c *cli) webhookWorkers() (int, error) {
 		return 0, fmt.Errorf("%s: want a number of workers from 0 (off) to 1000, got %q", envWebhookWorkers, v)
 	}
 	return n, nil
+}
+
+// webhookFlagValues are serve's webhook destination flags.
+type webhookFlagValues struct {
+	allowPrivate, requireHTTPS *bool
+	maxPerTenant               *int
+}
+
+// webhookFlags adds the webhook destination flags to fs.
+func webhookFlags(fs *flag.FlagSet) webhookFlagValues {
+	return webhookFlagValues{
+		allowPrivate: fs.Bool("webhook-allow-private", false, "let webhooks reach loopback, private (RFC 1918, fc00::/7) and carrier-grade NAT addresses, for an on-premise receiver (env "+envWebhookAllowPrivate+")"),
+		requireHTTPS: fs.Bool("webhook-require-https", false, "refuse http:// webhooks (env "+envWebhookRequireHTTPS+")"),
+		maxPerTenant: fs.Int("webhook-max-per-tenant", 0, "most webhooks one tenant may have (env "+envWebhookMaxPerTenant+", default "+strconv.Itoa(phonebook.DefaultMaxWebhooksPerTenant)+")"),
+	}
+}
+
+// webhookPolicy reads the webhook destination settings: a flag given on
+// the command line wins over its environment variable.
+func (c *cli) webhookPolicy(fs *flag.FlagSet, f webhookFlagValues) (phonebook.WebhookPolicy, error) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	// A name that resolves inside already is refused at create time too.
+	p := phonebook.WebhookPolicy{Resolve: func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	}}
+	var err error
+	if p.AllowPrivate, err = c.envBool(envWebhookAllowPrivate, *f.allowPrivate, set["webhook-allow-private"]); err != nil {
+		return p, err
+	}
+	if p.RequireHTTPS, err = c.envBool(envWebhookRequireHTTPS, *f.requireHTTPS, set["webhook-require-https"]); err != nil {
+		return p, err
+	}
+	p.MaxPerTenant = phonebook.DefaultMaxWebhooksPerTenant
+	switch v := c.getenv(envWebhookMaxPerTenant); {
+	case set["webhook-max-per-tenant"]:
+		p.MaxPerTenant = *f.maxPerTenant
+		if p.MaxPerTenant < 1 || p.MaxPerTenant > maxWebhooksPerTenant {
+			return p, usageErrorf(fs, "--webhook-max-per-tenant: want a number of webhooks from 1 to %d, got %d", maxWebhooksPerTenant, p.MaxPerTenant)
+		}
+	case v != "":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxWebhooksPerTenant {
+			return p, fmt.Errorf("%s: want a number of webhooks from 1 to %d, got %q", envWebhookMaxPerTenant, maxWebhooksPerTenant, v)
+		}
+		p.MaxPerTenant = n
+	}
+	return p, nil
+}
+
+// maxWebhooksPerTenant bounds the per-tenant setting: every change is
+// queued for every webhook of its tenant, in its transaction.
+const maxWebhooksPerTenant = 1000
+
+// envBool is a boolean setting: the flag's value when given, else the
+// environment variable key, read strictly (true, false, 1 or 0: a typo
+// must not silently leave a security setting at its default).
+func (c *cli) envBool(key string, flagValue, flagSet bool) (bool, error) {
+	if flagSet {
+		return flagValue, nil
+	}
+	switch v := c.getenv(key); v {
+	case "":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s: want true or false (or 1 or 0), got %q", key, v)
+	}
 }
 
 // checkNATSURL rejects a NATS URL that can never connect; empty means no

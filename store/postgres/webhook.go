@@ -11,7 +11,22 @@ import (
 	"github.com/phonebook/phonebook"
 )
 
-func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook) error {
+func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook, max int) error {
+	// The tenant's row lock serializes its creates on every node, so two
+	// concurrent creates cannot both see max-1. NO KEY UPDATE does not
+	// block the key-share locks of foreign keys to the tenant.
+	// The count is a statement of its own, after the lock: under READ
+	// COMMITTED it sees what the creator the lock waited for committed.
+	if _, err := t.tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, w.TenantID); err != nil {
+		return storeErr("lock tenant", err)
+	}
+	var n int
+	if err := t.tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE tenant_id = $1`, w.TenantID).Scan(&n); err != nil {
+		return storeErr("count webhooks", err)
+	}
+	if n >= max {
+		return phonebook.Errorf(phonebook.ECodeWebhookLimit, "", "the tenant has %d webhooks, the most allowed; delete one first", max)
+	}
 	err := t.tx.QueryRow(ctx, `INSERT INTO webhooks (tenant_id, url, event_types, secret, description, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		w.TenantID, w.URL, strings.Join(w.EventTypes, ","), w.Secret, w.Description, utc(w.CreatedAt)).Scan(&w.ID)
@@ -114,7 +129,7 @@ func (t *tx) FindDeliveries(ctx context.Context, tenantID, webhookID int64, limi
 	if len(ids) == 0 {
 		return out, nil
 	}
-	arows, err := t.tx.Query(ctx, `SELECT delivery_id, attempt, at, status_code, error, duration_ms FROM delivery_attempts
+	arows, err := t.tx.Query(ctx, `SELECT delivery_id, attempt, at, status_code, error, reason, duration_ms FROM delivery_attempts
 		WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt`, ids)
 	if err != nil {
 		return nil, storeErr("find attempts", err)
@@ -123,7 +138,7 @@ func (t *tx) FindDeliveries(ctx context.Context, tenantID, webhookID int64, limi
 	for arows.Next() {
 		var id int64
 		var a phonebook.DeliveryAttempt
-		if err := arows.Scan(&id, &a.N, &a.At, &a.StatusCode, &a.Error, &a.DurationMS); err != nil {
+		if err := arows.Scan(&id, &a.N, &a.At, &a.StatusCode, &a.Error, &a.Reason, &a.DurationMS); err != nil {
 			return nil, storeErr("scan attempt", err)
 		}
 		a.At = a.At.UTC()
@@ -205,10 +220,10 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 }
 
 func (t *tx) RecordAttempt(ctx context.Context, deliveryID int64, at phonebook.DeliveryAttempt, status string, next *time.Time) error {
-	if _, err := t.tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, attempt) DO UPDATE
-		SET at = EXCLUDED.at, status_code = EXCLUDED.status_code, error = EXCLUDED.error, duration_ms = EXCLUDED.duration_ms`,
-		deliveryID, at.N, utc(at.At), at.StatusCode, at.Error, at.DurationMS); err != nil {
+	if _, err := t.tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, reason, duration_ms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id, attempt) DO UPDATE
+		SET at = EXCLUDED.at, status_code = EXCLUDED.status_code, error = EXCLUDED.error, reason = EXCLUDED.reason, duration_ms = EXCLUDED.duration_ms`,
+		deliveryID, at.N, utc(at.At), at.StatusCode, at.Error, at.Reason, at.DurationMS); err != nil {
 		return storeErr("record attempt", err)
 	}
 	var delivered *time.Time

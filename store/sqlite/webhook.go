@@ -10,7 +10,15 @@ import (
 	"github.com/phonebook/phonebook"
 )
 
-func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook) error {
+func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook, max int) error {
+	// The one writer connection serializes creates: the count holds.
+	var n int
+	if err := t.queryRow(ctx, `SELECT count(*) FROM webhooks WHERE tenant_id = ?`, w.TenantID).Scan(&n); err != nil {
+		return storeErr("count webhooks", err)
+	}
+	if n >= max {
+		return webhookLimit(max)
+	}
 	var err error
 	w.ID, err = t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, event_types, secret, description, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
@@ -19,6 +27,11 @@ func (t *tx) CreateWebhook(ctx context.Context, w *phonebook.Webhook) error {
 		learn(&t.facts.webhooks, w.TenantID)
 	}
 	return storeErr("create webhook", err)
+}
+
+// webhookLimit is the error of a create beyond the tenant's limit.
+func webhookLimit(max int) error {
+	return phonebook.Errorf(phonebook.ECodeWebhookLimit, "", "the tenant has %d webhooks, the most allowed; delete one first", max)
 }
 
 const webhookColumns = `id, tenant_id, url, event_types, secret, description, created_at`
@@ -119,7 +132,7 @@ func (t *tx) FindDeliveries(ctx context.Context, tenantID, webhookID int64, limi
 		return out, nil
 	}
 	// The attempts of the listed deliveries, in one query.
-	arows, err := t.query(ctx, `SELECT a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
+	arows, err := t.query(ctx, `SELECT a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.reason, a.duration_ms
 		FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
 		WHERE d.tenant_id = ? AND d.webhook_id = ? AND a.delivery_id >= ? ORDER BY a.delivery_id, a.attempt`,
 		tenantID, webhookID, out[len(out)-1].ID)
@@ -130,7 +143,7 @@ func (t *tx) FindDeliveries(ctx context.Context, tenantID, webhookID int64, limi
 	for arows.Next() {
 		var id, at int64
 		var a phonebook.DeliveryAttempt
-		if err := arows.Scan(&id, &a.N, &at, &a.StatusCode, &a.Error, &a.DurationMS); err != nil {
+		if err := arows.Scan(&id, &a.N, &at, &a.StatusCode, &a.Error, &a.Reason, &a.DurationMS); err != nil {
 			return nil, storeErr("scan attempt", err)
 		}
 		a.At = fromMicros(at)
@@ -213,8 +226,8 @@ func (t *tx) claimed(ctx context.Context, id int64) (*phonebook.ClaimedDelivery,
 }
 
 func (t *tx) RecordAttempt(ctx context.Context, deliveryID int64, at phonebook.DeliveryAttempt, status string, next *time.Time) error {
-	if _, err := t.exec(ctx, `INSERT OR REPLACE INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
-		VALUES (?, ?, ?, ?, ?, ?)`, deliveryID, at.N, micros(at.At), at.StatusCode, at.Error, at.DurationMS); err != nil {
+	if _, err := t.exec(ctx, `INSERT OR REPLACE INTO delivery_attempts (delivery_id, attempt, at, status_code, error, reason, duration_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, deliveryID, at.N, micros(at.At), at.StatusCode, at.Error, at.Reason, at.DurationMS); err != nil {
 		return storeErr("record attempt", err)
 	}
 	var delivered any

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,11 +191,11 @@ func testWebhookDeliveries(t *testing.T, open Opener) {
 	if !strings.HasPrefix(secret, "whsec_") {
 		t.Errorf("secret %q", secret)
 	}
-	all, _, err := e.Svc.CreateWebhook(e.Ctx, phonebook.WebhookInput{URL: "http://127.0.0.1:9/all", Secret: "my-own-secret-0123456789"})
+	all, _, err := e.Svc.CreateWebhook(e.Ctx, phonebook.WebhookInput{URL: "http://hooks.example.net:9/all", Secret: "my-own-secret-0123456789"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, in := range []phonebook.WebhookInput{{URL: "ftp://x"}, {URL: "not a url"}, {URL: "https://x", EventTypes: []string{"phone.exploded"}}, {URL: "https://x", Secret: "short"}} {
+	for _, in := range []phonebook.WebhookInput{{URL: "ftp://x"}, {URL: "not a url"}, {URL: "https://x.example", EventTypes: []string{"phone.exploded"}}, {URL: "https://x.example", Secret: "short"}} {
 		_, _, err := e.Svc.CreateWebhook(e.Ctx, in)
 		WantCode(t, err, phonebook.ECodeValidation, "")
 	}
@@ -233,6 +234,9 @@ func testWebhookDeliveries(t *testing.T, open Opener) {
 	for _, c := range claimed {
 		ok := !(c.Webhook.ID == w.ID && c.Delivery.CustomerID == c1.ID)
 		at := phonebook.DeliveryAttempt{N: c.Delivery.Attempts, At: time.Now(), StatusCode: map[bool]int{true: 200, false: 500}[ok], DurationMS: 3}
+		if !ok {
+			at.Reason, at.Error = phonebook.ReasonHTTPStatus, "HTTP 500: boom"
+		}
 		if err := e.Svc.RecordAttempt(ctx, c.Delivery, at, ok); err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +255,8 @@ func testWebhookDeliveries(t *testing.T, open Opener) {
 		}
 	}
 	if failed == nil || failed.Status != phonebook.DeliveryPending || failed.Attempts != 1 || len(failed.AttemptLog) != 1 ||
-		failed.AttemptLog[0].StatusCode != 500 || failed.NextAttemptAt == nil {
+		failed.AttemptLog[0].StatusCode != 500 || failed.AttemptLog[0].Reason != phonebook.ReasonHTTPStatus ||
+		failed.AttemptLog[0].Error != "HTTP 500: boom" || failed.NextAttemptAt == nil {
 		t.Fatalf("failed delivery: %+v", failed)
 	}
 	// Requeue makes it due now.
@@ -336,4 +341,47 @@ func testPublications(t *testing.T, open Opener) {
 	if n != 0 || err != nil {
 		t.Errorf("nothing left: %d %v", n, err)
 	}
+}
+
+// testWebhookLimit: a tenant has at most the policy's MaxPerTenant
+// webhooks, also when creates race on several connections; other
+// tenants are counted apart, and a delete makes room.
+func testWebhookLimit(t *testing.T, open Opener) {
+	e := MustEnv(t, open, "acme")
+	const max = 5
+	e.Svc.SetWebhookPolicy(phonebook.WebhookPolicy{MaxPerTenant: max})
+	errs := concurrently(20, func(i int) error {
+		_, _, err := e.Svc.CreateWebhook(e.Ctx, phonebook.WebhookInput{URL: fmt.Sprintf("https://example.com/hook/%d", i)})
+		return err
+	})
+	ok, limited := 0, 0
+	for i, err := range errs {
+		switch phonebook.ErrorCode(err) {
+		case "":
+			ok++
+		case phonebook.ECodeWebhookLimit:
+			limited++
+		default:
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	if ok != max || limited != 20-max {
+		t.Errorf("got %d created and %d webhook_limit, want %d and %d", ok, limited, max, 20-max)
+	}
+	hooks, err := e.Svc.Webhooks(e.Ctx)
+	if err != nil || len(hooks) != max {
+		t.Fatalf("webhooks: got %d (%v), want %d", len(hooks), err, max)
+	}
+	other := MustTenant(t, e.Svc, phonebook.TenantInput{Slug: "other"})
+	if _, _, err := other.Svc.CreateWebhook(other.Ctx, phonebook.WebhookInput{URL: "https://example.com/other"}); err != nil {
+		t.Errorf("another tenant's first webhook: %v", err)
+	}
+	if err := e.Svc.DeleteWebhook(e.Ctx, hooks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Svc.CreateWebhook(e.Ctx, phonebook.WebhookInput{URL: "https://example.com/after-delete"}); err != nil {
+		t.Errorf("a create after a delete: %v", err)
+	}
+	_, _, err = e.Svc.CreateWebhook(e.Ctx, phonebook.WebhookInput{URL: "https://example.com/one-more"})
+	WantCode(t, err, phonebook.ECodeWebhookLimit, "")
 }

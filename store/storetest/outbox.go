@@ -28,7 +28,7 @@ func testOutboxInOneTx(t *testing.T, open Opener) {
 		if err := tx.AddEvent(ctx, ev("customer.updated")); err != nil { // before any webhook
 			return err
 		}
-		if err := tx.CreateWebhook(ctx, w); err != nil {
+		if err := tx.CreateWebhook(ctx, w, phonebook.DefaultMaxWebhooksPerTenant); err != nil {
 			return err
 		}
 		return tx.AddEvent(ctx, ev("phone.created"))

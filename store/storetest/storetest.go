@@ -164,6 +164,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConsentLedger", testConsentLedger},
 		{"SMSKeywords", testSMSKeywords},
 		{"WebhookDeliveries", testWebhookDeliveries},
+		{"WebhookLimit", testWebhookLimit},
 		{"Publications", testPublications},
 		{"OutboxInOneTx", testOutboxInOneTx},
 		{"ConcurrentPrimary", testConcurrentPrimary},
