@@ -131,6 +131,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Tenants", testTenants},
 		{"Keys", testKeys},
+		{"ConsoleSessions", testConsoleSessions},
 		{"CustomerIDsStartAt100000", testCustomerIDs},
 		{"CustomerCRUD", testCustomerCRUD},
 		{"CustomerList", testCustomerList},
