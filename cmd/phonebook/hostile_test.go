@@ -29,6 +29,7 @@ import (
 	"github.com/phonebook/phonebook/httpapi"
 	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // The keys of the hostile-input test (tenant hostileSlug).
@@ -153,7 +154,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 		t.Fatalf("secretbox.New: %v", err)
 	}
 	svc.SetSealer(box)
-	h := newHandler(slog.New(slog.DiscardHandler), svc)
+	h := newHandler(slog.New(slog.DiscardHandler), svc, console.Options{})
 	srv, ok := h.(*httpapi.Server)
 	if !ok {
 		t.Fatalf("newHandler returned %T, want *httpapi.Server (the route list is needed)", h)
