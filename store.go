@@ -54,6 +54,21 @@ type Tx interface {
 	// RevokeAPIKey marks key id revoked at at. Errors: not_found.
 	RevokeAPIKey(ctx context.Context, id int64, at time.Time) error
 
+	// CreateConsoleSession inserts a console session record. Errors:
+	// conflict (a session with this id exists), not_found (no such key in
+	// the tenant).
+	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	// FindConsoleSession returns the session whose id (token hash) is id,
+	// with its key (revoked or not) and the key's tenant, in one query; an
+	// expired session is returned too (the caller decides). Errors:
+	// not_found.
+	FindConsoleSession(ctx context.Context, id []byte) (*ConsoleSession, *APIKey, *Tenant, error)
+	// DeleteConsoleSession deletes the session (sign-out). Errors: not_found.
+	DeleteConsoleSession(ctx context.Context, id []byte) error
+	// DeleteExpiredConsoleSessions deletes every session that expired at or
+	// before now and returns how many.
+	DeleteExpiredConsoleSessions(ctx context.Context, now time.Time) (int64, error)
+
 	// CreatePhoneType adds a type to the tenant's registry. Errors: conflict.
 	CreatePhoneType(ctx context.Context, tenantID int64, pt *PhoneType) error
 	// FindPhoneTypes lists the tenant's registry by name.

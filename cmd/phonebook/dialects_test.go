@@ -30,6 +30,7 @@ import (
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // Tenants and keys of the dialect tests.
@@ -81,7 +82,7 @@ func newDialectsEnv(t *testing.T) *dialectsEnv {
 			t.Fatalf("create key %s/%s: %v", k.TenantSlug, k.Name, err)
 		}
 	}
-	srv := httptest.NewServer(newHandler(slog.New(slog.DiscardHandler), svc))
+	srv := httptest.NewServer(newHandler(slog.New(slog.DiscardHandler), svc, console.Options{}))
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
 	return &dialectsEnv{srv: srv, host: u.Host}

@@ -15,20 +15,22 @@ import (
 )
 
 // newHandler returns the whole HTTP API: /v1, the five vendor dialects,
-// health, metrics and docs.
-func newHandler(log *slog.Logger, svc *phonebook.Service) http.Handler {
-	return httpapi.NewServer(log, svc, httpapi.Options{Dialects: dialects(log, svc)})
+// the console (configured by copts), health, metrics and docs.
+func newHandler(log *slog.Logger, svc *phonebook.Service, copts console.Options) http.Handler {
+	return httpapi.NewServer(log, svc, httpapi.Options{Dialects: dialects(log, svc, copts)})
 }
 
 // dialects are the vendor wire formats served next to /v1, and the web
-// console, mounted the same way.
-func dialects(log *slog.Logger, svc *phonebook.Service) []httpapi.Dialect {
+// console, mounted the same way. copts carries the console's server key
+// (PHONEBOOK_SECRET_KEY) and cookie settings: without the key, sessions and
+// forms would be valid on one node until it restarts.
+func dialects(log *slog.Logger, svc *phonebook.Service, copts console.Options) []httpapi.Dialect {
 	return []httpapi.Dialect{
 		crossriver.New(log, svc),
 		ticketevolution.New(log, svc),
 		rambase.New(log, svc),
 		relay.New(log, svc),
 		wasp.New(log, svc),
-		console.New(log, svc, console.Options{}),
+		console.New(log, svc, copts),
 	}
 }

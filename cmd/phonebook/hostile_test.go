@@ -31,6 +31,7 @@ import (
 	"github.com/phonebook/phonebook/httpapi"
 	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // The keys of the hostile-input test (tenant hostileSlug).
@@ -170,7 +171,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	}
 	svc.SetSealer(box)
 	svc.SetWebhookPolicy(phonebook.WebhookPolicy{Resolve: hostileResolve})
-	h := newHandler(slog.New(slog.DiscardHandler), svc)
+	h := newHandler(slog.New(slog.DiscardHandler), svc, console.Options{})
 	srv, ok := h.(*httpapi.Server)
 	if !ok {
 		t.Fatalf("newHandler returned %T, want *httpapi.Server (the route list is needed)", h)

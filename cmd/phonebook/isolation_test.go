@@ -38,6 +38,7 @@ import (
 	"github.com/phonebook/phonebook/httpapi"
 	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // isoServerKey is the server key signing secrets are sealed under.
@@ -110,7 +111,7 @@ func newIsoEnv(t *testing.T, log *slog.Logger) *isoEnv {
 		t.Fatalf("secretbox.New: %v", err)
 	}
 	svc.SetSealer(box)
-	srv := httpapi.NewServer(log, svc, httpapi.Options{Dialects: dialects(log, svc)})
+	srv := httpapi.NewServer(log, svc, httpapi.Options{Dialects: dialects(log, svc, console.Options{})})
 	e := &isoEnv{path: path, st: st, svc: svc, srv: srv}
 	e.a = e.newTenant(t, "tenant-a", "a", "+1 504 555 0123", "(504) 555-0199")
 	e.b = e.newTenant(t, "tenant-b", "b", "+1 212 555 0142", "(212) 555-0143")

@@ -35,6 +35,7 @@ const (
 	envDB           = "PHONEBOOK_DB"
 	envBootstrapKey = "PHONEBOOK_BOOTSTRAP_KEY"
 	envSecretKey    = "PHONEBOOK_SECRET_KEY"
+	envPublicURL    = "PHONEBOOK_PUBLIC_URL"
 	envRateLimit    = "PHONEBOOK_RATE_LIMIT"
 	envRateBurst    = "PHONEBOOK_RATE_BURST"
 	envLogFormat    = "PHONEBOOK_LOG_FORMAT"
@@ -90,6 +91,8 @@ sqlite:phonebook.db) or postgres://... Run "phonebook <command> -h" for its flag
 Environment:
   PHONEBOOK_DB             database URL, when --db is not given
   PHONEBOOK_ADDR           listen address of serve, when --addr is not given
+  PHONEBOOK_PUBLIC_URL     URL clients reach serve at, when --public-url is not
+                           given; https://... makes console cookies Secure
   PHONEBOOK_BOOTSTRAP_KEY  secret of the admin key serve creates on an empty store
   PHONEBOOK_SECRET_KEY     server key (16+ characters) that encrypts signing secrets
   PHONEBOOK_RATE_LIMIT     requests per second per API key (default 1000, 0 = off)

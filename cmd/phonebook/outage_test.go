@@ -19,6 +19,7 @@ import (
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/store/postgres"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // proxy forwards TCP connections to PostgreSQL and can cut them all, the
@@ -135,7 +136,7 @@ func TestPostgresOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(newHandler(slog.New(slog.DiscardHandler), svc))
+	ts := httptest.NewServer(newHandler(slog.New(slog.DiscardHandler), svc, console.Options{}))
 	defer ts.Close()
 	client := &http.Client{Timeout: 10 * time.Second}
 	do := func(method, path, body string) (int, http.Header) {

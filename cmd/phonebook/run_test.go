@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite", to read the file behind the store's back
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer goroutine and a reader.
@@ -296,7 +297,7 @@ func (downStore) Close() error                                          { return
 func TestHandlerProbes(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
-	h := newHandler(slog.New(slog.NewTextHandler(&logs, nil)), phonebook.NewService(downStore{}, nil))
+	h := newHandler(slog.New(slog.NewTextHandler(&logs, nil)), phonebook.NewService(downStore{}, nil), console.Options{})
 	tests := []struct {
 		method, path string
 		status       int

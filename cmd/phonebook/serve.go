@@ -21,6 +21,7 @@ import (
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/events"
 	"github.com/phonebook/phonebook/httpapi"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // HTTP server limits: slow or oversized clients cannot hold connections.
@@ -41,11 +42,12 @@ const (
 // (SIGINT, SIGTERM); then it drains requests and closes the store. Next to
 // HTTP it delivers webhooks and, with --nats, publishes events to NATS.
 func (c *cli) serve(ctx context.Context, args []string) error {
-	fs := c.newFlagSet("serve", "serve [--addr HOST:PORT] [--db URL] [--nats URL]")
+	fs := c.newFlagSet("serve", "serve [--addr HOST:PORT] [--db URL] [--nats URL] [--public-url URL]")
 	addrFlag := fs.String("addr", "", "listen `address` (env "+envAddr+", default "+defaultAddr+"); port 0 picks a free port")
 	dbFlag := dbFlag(fs)
 	natsFlag := fs.String("nats", "", "also publish events to NATS JetStream at `URL` (nats://host:4222; env "+envNATSURL+")")
 	hookFlags := webhookFlags(fs)
+	publicURLFlag := fs.String("public-url", "", "the `URL` clients reach this server at (env "+envPublicURL+"); https://... makes the console's cookies Secure")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -62,6 +64,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err := checkNATSURL(natsURL); err != nil {
 		return usageErrorf(fs, "%v", err)
 	}
+	publicURL := c.orEnv(*publicURLFlag, envPublicURL, "")
+	if err := checkPublicURL(publicURL); err != nil {
+		return usageErrorf(fs, "%v", err)
+	}
 
 	if c.getenv("GOMEMLIMIT") == "" {
 		// A soft limit on the Go heap: with GOGC's default the heap may grow
@@ -76,7 +82,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = c.serveStore(ctx, addr, natsURL, store)
+	err = c.serveStore(ctx, addr, natsURL, c.consoleOptions(publicURL), store)
 	if cerr := store.Close(); cerr != nil {
 		c.log.Error("closing the store", "err", cerr)
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -89,7 +95,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 
 // serveStore runs the server on an open store; the caller closes it. The
 // outbox workers (webhooks, NATS) have stopped when it returns.
-func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phonebook.Store) error {
+func (c *cli) serveStore(ctx context.Context, addr, natsURL string, copts console.Options, store phonebook.Store) error {
 	svc, err := c.newService(store)
 	if err != nil {
 		return err
@@ -135,7 +141,7 @@ func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phoneb
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(c.log, svc, httpapi.Options{Dialects: dialects(c.log, svc), RateLimit: rl}),
+		Handler:           httpapi.NewServer(c.log, svc, httpapi.Options{Dialects: dialects(c.log, svc, copts), RateLimit: rl}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -324,6 +330,34 @@ func checkNATSURL(s string) error {
 		default:
 			return fmt.Errorf("--nats: unsupported scheme %q (want nats://, tls://, ws:// or wss://)", u.Scheme)
 		}
+	}
+	return nil
+}
+
+// consoleOptions configures the web console of serve: the server key that
+// seals its session cookies and signs its forms (so they are good on every
+// node sharing it, and across restarts), and Secure cookies when clients
+// reach the server over https (publicURL; over TLS served here they always
+// are).
+func (c *cli) consoleOptions(publicURL string) console.Options {
+	return console.Options{
+		SecretKey:     c.getenv(envSecretKey), // TODO(merge): c.secretKey(dbURL)
+		SecureCookies: strings.HasPrefix(strings.ToLower(publicURL), "https://"),
+	}
+}
+
+// checkPublicURL rejects a public URL that is not an absolute http(s) URL
+// of a host; empty means not configured.
+func checkPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("--public-url: want the URL clients reach the server at, such as https://phonebook.example.com")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("--public-url: unsupported scheme %q (want https:// or http://)", u.Scheme)
 	}
 	return nil
 }

@@ -11,13 +11,18 @@
 // Security Policy: no inline scripts or styles, nothing from another
 // origin.
 //
-// Staff sign in with an API key. The key is kept in an HttpOnly,
-// SameSite=Strict session cookie, sealed with AES-GCM so the cookie value
-// is opaque, and every request authenticates with it again through the
-// service, so a revoked key ends its sessions at once. Service calls run
-// with the key's own Auth (source "console"): scopes and tenant scoping are
-// those of /v1, and each route asks for the scope its /v1 counterpart
-// does. Every form carries a CSRF token derived from the session.
+// Staff sign in with an API key. Signing in stores a session record (the
+// hash of a random token, the key's id, an absolute expiry) through the
+// service; the browser gets the token in an HttpOnly, SameSite=Strict
+// cookie, sealed with AES-GCM under a key derived from PHONEBOOK_SECRET_KEY,
+// and never the API key. Every request looks the session up again with
+// its key and tenant, so sign-out (which deletes the record), expiry and
+// the key's revocation end it at once on every node sharing the store.
+// Service calls run with the key's own Auth (source "console"): scopes and
+// tenant scoping are those of /v1, and each route asks for the scope its
+// /v1 counterpart does. Every form carries a CSRF token derived from the
+// session token under the server key, so any node sharing the key accepts
+// it.
 //
 // The console is mounted like a dialect: its routes are Public (it
 // authenticates from its cookie itself) with Source "console".
@@ -60,14 +65,17 @@ type Options struct {
 	// the same key. Empty: random keys, good for this process only.
 	SecretKey string
 	// SecureCookies marks the cookies Secure even on plain HTTP requests
-	// (TLS ends at a proxy in front). Over TLS they always are.
+	// (TLS ends at a proxy in front: PHONEBOOK_PUBLIC_URL is https://...).
+	// Over TLS they always are.
 	SecureCookies bool
-	// SessionTTL is how long a sign-in lasts; DefaultSessionTTL when 0.
+	// SessionTTL is how long a sign-in lasts, from sign-in (an absolute
+	// expiry kept in the session record); DefaultSessionTTL when 0.
 	SessionTTL time.Duration
 	// MaxImportBytes caps a CSV upload; DefaultMaxImportBytes when 0. The
 	// router mounting the console may cap request bodies lower.
 	MaxImportBytes int64
-	// Now is the clock; time.Now when nil.
+	// Now is the clock of pages and imports; time.Now when nil. Sessions
+	// expire by the service's clock, which keeps their records.
 	Now func() time.Time
 }
 
@@ -167,10 +175,10 @@ func (c *Console) Routes() []dialect.Route {
 
 // session is a signed-in request.
 type session struct {
-	auth *phonebook.Auth
-	data *sessionData
-	csrf string
-	ctx  context.Context // carries auth: every service call uses it
+	auth  *phonebook.Auth
+	token string // the session token, from the cookie
+	csrf  string
+	ctx   context.Context // carries auth: every service call uses it
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session)
@@ -190,10 +198,10 @@ func pageHeaders(w http.ResponseWriter) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 }
 
-// withSession authenticates the session cookie's key again (a revoked key
-// is signed out at once), checks the route's scope and, on POST, the
-// request's origin and CSRF token, then runs h with the caller in the
-// request context.
+// withSession looks the session cookie's session up (a session signed out
+// on any node, expired, or whose key was revoked is refused at once),
+// checks the route's scope and, on POST, the request's origin and CSRF
+// token, then runs h with the caller in the request context.
 func (c *Console) withSession(scope string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w)
@@ -202,13 +210,13 @@ func (c *Console) withSession(scope string, h handlerFunc) http.Handler {
 			c.toLogin(w, r, "")
 			return
 		}
-		sd, err := c.seal.open(ck.Value, c.now(), c.opts.SessionTTL)
+		token, err := c.seal.open(ck.Value)
 		if err != nil {
 			http.SetCookie(w, c.cookie(r, sessionCookie, "", -1))
 			c.toLogin(w, r, "ended")
 			return
 		}
-		a, err := c.svc.Authenticate(r.Context(), sd.Secret)
+		a, err := c.svc.SessionAuth(r.Context(), token)
 		if phonebook.IsCode(err, phonebook.ECodeUnauthorized) {
 			http.SetCookie(w, c.cookie(r, sessionCookie, "", -1))
 			c.toLogin(w, r, "ended")
@@ -219,7 +227,7 @@ func (c *Console) withSession(scope string, h handlerFunc) http.Handler {
 			return
 		}
 		a.Source = "console"
-		s := &session{auth: a, data: sd, csrf: c.seal.csrfToken("session", sd.ID)}
+		s := &session{auth: a, token: token, csrf: c.seal.csrfToken("session", token)}
 		s.ctx = phonebook.NewContextWithAuth(r.Context(), a)
 		if r.Method == http.MethodPost {
 			if ok, tooBig := c.checkPost(w, r, s.csrf); !ok {

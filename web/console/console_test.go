@@ -67,16 +67,21 @@ func TestSignInAndOut(t *testing.T) {
 	res, page = u.get("/console/search")
 	wantStatus(t, res, page, http.StatusSeeOther)
 
-	// The old cookie value, replayed after sign-out, still names a valid
-	// key: it works until it expires, like any bearer token, but a forged
-	// or tampered one does not.
-	u2 := e.newUser(t)
+	// The old cookie value, kept from before and replayed after sign-out,
+	// is refused: sign-out ended the session in the store. A forged or
+	// tampered one is refused too.
 	srvURL, _ := url.Parse(e.srv.URL + "/console/")
 	tampered := []byte(session.Value)
 	tampered[10] ^= 1
-	u2.c.Jar.SetCookies(srvURL, []*http.Cookie{{Name: "pb_console", Value: string(tampered), Path: "/console"}})
-	res, _ = u2.get("/console/search")
-	wantStatus(t, res, "", http.StatusSeeOther)
+	for name, value := range map[string]string{"replayed": session.Value, "tampered": string(tampered)} {
+		u2 := e.newUser(t)
+		u2.c.Jar.SetCookies(srvURL, []*http.Cookie{{Name: "pb_console", Value: value, Path: "/console"}})
+		res, _ = u2.get("/console/search")
+		wantStatus(t, res, "", http.StatusSeeOther)
+		if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/console/login?") || !strings.Contains(loc, "msg=ended") {
+			t.Errorf("%s cookie after sign-out: Location = %q, want the sign-in page saying the session ended", name, loc)
+		}
+	}
 }
 
 func TestSecureCookies(t *testing.T) {
@@ -91,26 +96,116 @@ func TestSecureCookies(t *testing.T) {
 }
 
 func TestSessionSurvivesRestartWithSecretKey(t *testing.T) {
-	e := newEnv(t, console.Options{SecretKey: "0123456789abcdef0123456789abcdef"})
+	const key = "0123456789abcdef0123456789abcdef"
+	e := newEnv(t, console.Options{SecretKey: key})
 	u := e.signedIn(t, e.a.read)
-	// A second console with the same key (another node, or after a
-	// restart) reads the first one's cookies.
-	other := console.New(nil, e.svc, console.Options{SecretKey: "0123456789abcdef0123456789abcdef"})
+	_, _ = u.get("/console/search") // the session's CSRF token, for the sign-out below
+	// A second console with the same key and store (another node, or this
+	// one after a restart) reads the first one's cookies.
+	other := console.New(nil, e.svc, console.Options{SecretKey: key})
 	defer other.Close()
+	otherMux := consoleMux(other)
 	req := httptest.NewRequest(http.MethodGet, "/console/search", nil)
 	req.AddCookie(u.cookie("pb_console"))
 	rec := httptest.NewRecorder()
-	consoleMux(other).ServeHTTP(rec, req)
+	otherMux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Errorf("other node: status %d, want 200", rec.Code)
 	}
-	// One without the key (random per process) does not.
-	third := console.New(nil, e.svc, console.Options{})
-	defer third.Close()
+	// One with another key (random per process when none is set) does not.
+	for name, opts := range map[string]console.Options{"no key": {}, "another key": {SecretKey: "another-key-0123456789abcdef"}} {
+		third := console.New(nil, e.svc, opts)
+		defer third.Close()
+		rec = httptest.NewRecorder()
+		consoleMux(third).ServeHTTP(rec, req)
+		if rec.Code != http.StatusSeeOther {
+			t.Errorf("node with %s: status %d, want 303 to sign-in", name, rec.Code)
+		}
+	}
+
+	// Sign-out on the other node, with the form token of this one's page,
+	// ends the session here too.
+	form := url.Values{"csrf": {u.csrf}}
+	out := httptest.NewRequest(http.MethodPost, "/console/logout", strings.NewReader(form.Encode()))
+	out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	out.AddCookie(u.cookie("pb_console"))
 	rec = httptest.NewRecorder()
-	consoleMux(third).ServeHTTP(rec, req)
+	otherMux.ServeHTTP(rec, out)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console/login?msg=signed-out" {
+		t.Fatalf("sign-out on the other node: status %d, Location %q", rec.Code, rec.Header().Get("Location"))
+	}
+	res, _ := u.get("/console/search")
+	wantStatus(t, res, "", http.StatusSeeOther)
+	rec = httptest.NewRecorder()
+	otherMux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusSeeOther {
-		t.Errorf("node with another key: status %d, want 303 to sign-in", rec.Code)
+		t.Errorf("other node after sign-out: status %d, want 303", rec.Code)
+	}
+}
+
+func TestLoginFormFromAnotherNode(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef"
+	e := newEnv(t, console.Options{SecretKey: key})
+	// The sign-in form is fetched from this node...
+	u := e.newUser(t)
+	res, page := u.get("/console/login")
+	wantStatus(t, res, page, http.StatusOK)
+	post := func(c *console.Console) *httptest.ResponseRecorder {
+		form := url.Values{"key": {e.a.write}, "csrf": {u.csrf}, "next": {"/console/search"}}
+		req := httptest.NewRequest(http.MethodPost, "/console/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(u.cookie("pb_console_login"))
+		rec := httptest.NewRecorder()
+		consoleMux(c).ServeHTTP(rec, req)
+		return rec
+	}
+	// ...and posted to a node without the same key: refused.
+	stranger := console.New(nil, e.svc, console.Options{SecretKey: "another-key-0123456789abcdef"})
+	defer stranger.Close()
+	if rec := post(stranger); rec.Code != http.StatusForbidden {
+		t.Errorf("sign-in form posted to a node with another key: status %d, want 403", rec.Code)
+	}
+	// ...and to a node sharing the key: signed in, and the session works
+	// on the first node.
+	other := console.New(nil, e.svc, console.Options{SecretKey: key})
+	defer other.Close()
+	rec := post(other)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console/search" {
+		t.Fatalf("sign-in form posted to another node: status %d, Location %q; want 303 to /console/search\n%s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	var session *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "pb_console" {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatal("no session cookie")
+	}
+	srvURL, _ := url.Parse(e.srv.URL + "/console/")
+	u.c.Jar.SetCookies(srvURL, []*http.Cookie{{Name: "pb_console", Value: session.Value, Path: "/console"}})
+	res, page = u.get("/console/search")
+	wantStatus(t, res, page, http.StatusOK)
+	wantContains(t, page, "acme support")
+}
+
+func TestEndedSessionRefused(t *testing.T) {
+	e := newEnv(t, console.Options{})
+	u := e.signedIn(t, e.a.write)
+	res, _ := u.get("/console/search")
+	wantStatus(t, res, "", http.StatusOK)
+	// A second sign-in of the same key is a session of its own: signing
+	// one out leaves the other.
+	u2 := e.signedIn(t, e.a.write)
+	_, _ = u2.get("/console/search")
+	res, _ = u2.post("/console/logout", nil)
+	wantStatus(t, res, "", http.StatusSeeOther)
+	res, _ = u.get("/console/search")
+	wantStatus(t, res, "", http.StatusOK)
+	// htmx requests of an ended session are told to load the sign-in page.
+	res, _ = u2.get("/console/search?q=a", "HX-Request", "true")
+	if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("HX-Redirect"), "/console/login") {
+		t.Errorf("htmx request after sign-out: status %d, HX-Redirect %q", res.StatusCode, res.Header.Get("HX-Redirect"))
 	}
 }
 

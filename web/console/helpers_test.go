@@ -64,7 +64,9 @@ func newEnv(t testing.TB, opts console.Options) *env {
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
-	e := &env{svc: phonebook.NewService(st, nil), logs: &logBuffer{}}
+	// The service keeps the session records: it runs on the console's
+	// clock, so a test moving it moves sessions' expiry too.
+	e := &env{svc: phonebook.NewService(st, opts.Now), logs: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.console = console.New(log, e.svc, opts)
 	api := httpapi.NewServer(log, e.svc, httpapi.Options{Dialects: []httpapi.Dialect{e.console}})

@@ -64,7 +64,7 @@ var importColumns = map[string]string{
 // importJob is one upload being imported, or imported.
 type importJob struct {
 	ID        string
-	sessionID string
+	sessionID string // the session token: the import runs while the session does
 	tenantID  int64
 	keyID     int64
 	FileName  string
@@ -201,11 +201,10 @@ func (im *importer) start(s *session, j *importJob, rows []phonebook.ImportRow, 
 	j.cancel = cancel
 	im.jobs[j.ID] = j
 	im.wg.Add(1)
-	secret := s.data.Secret
 	go func() {
 		defer im.wg.Done()
 		defer cancel()
-		im.run(ctx, j, secret, rows, records)
+		im.run(ctx, j, rows, records)
 	}()
 	return nil
 }
@@ -246,7 +245,7 @@ type customerState struct {
 	created bool // by this import, not yet reported on a row
 }
 
-func (im *importer) run(ctx context.Context, j *importJob, secret string, rows []phonebook.ImportRow, records [][]string) {
+func (im *importer) run(ctx context.Context, j *importJob, rows []phonebook.ImportRow, records [][]string) {
 	svc := im.c.svc
 	customers := map[string]*customerState{}
 	names := map[string]string{}
@@ -271,8 +270,9 @@ func (im *importer) run(ctx context.Context, j *importJob, secret string, rows [
 			fail("The import was stopped (signed out, timed out, or the server is shutting down) after " + strconv.Itoa(start) + " rows.")
 			return
 		}
-		// Authenticate again: a key revoked meanwhile stops the import.
-		a, err := svc.Authenticate(ctx, secret)
+		// Look the session up again: signing out (on any node), its expiry
+		// or the key's revocation meanwhile stops the import.
+		a, err := svc.SessionAuth(ctx, j.sessionID)
 		if err != nil {
 			fail("The import stopped after " + strconv.Itoa(start) + " rows: " + phonebook.ErrorMessage(err) + ".")
 			return
@@ -619,7 +619,7 @@ func (c *Console) handleImportStart(w http.ResponseWriter, r *http.Request, s *s
 		name = "upload.csv"
 	}
 	j := &importJob{
-		ID: randomID(), sessionID: s.data.ID, tenantID: s.auth.Tenant.ID, keyID: s.auth.Key.ID,
+		ID: randomID(), sessionID: s.token, tenantID: s.auth.Tenant.ID, keyID: s.auth.Key.ID,
 		FileName: name, Started: c.now(), header: header,
 		total: len(rows) + len(rejects), done: len(rejects), rejects: rejects, warnings: warnings,
 	}

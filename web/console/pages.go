@@ -51,7 +51,8 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		c.showLogin(w, r, http.StatusUnprocessableEntity, next, "", "Enter an API key.")
 		return
 	}
-	if _, err := c.svc.Authenticate(r.Context(), key); err != nil {
+	token, _, err := c.svc.StartSession(r.Context(), key, c.opts.SessionTTL)
+	if err != nil {
 		if phonebook.IsCode(err, phonebook.ECodeUnauthorized) {
 			c.showLogin(w, r, http.StatusUnauthorized, next, "", "That API key is not valid: it is unknown or revoked.")
 			return
@@ -59,15 +60,22 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, nil, err)
 		return
 	}
-	sd := sessionData{Secret: key, ID: randomID(), Issued: c.now().Unix()}
-	http.SetCookie(w, c.cookie(r, sessionCookie, c.seal.seal(sd), int(c.opts.SessionTTL/1e9)))
+	http.SetCookie(w, c.cookie(r, sessionCookie, c.seal.seal(token), int(c.opts.SessionTTL.Seconds())))
 	http.SetCookie(w, c.cookie(r, loginCookie, "", -1))
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
 
+// handleLogout ends the session in the store, so the cookie, and any copy
+// of it, is refused by every node from now on.
 func (c *Console) handleLogout(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := c.svc.EndSession(r.Context(), s.token); err != nil {
+		// Not signed out: say so rather than drop the cookie of a session
+		// that would still work.
+		c.errorPage(w, r, s, err)
+		return
+	}
 	http.SetCookie(w, c.cookie(r, sessionCookie, "", -1))
-	c.imports.forgetSession(s.data.ID)
+	c.imports.forgetSession(s.token)
 	http.Redirect(w, r, "/console/login?msg=signed-out", http.StatusSeeOther)
 }
 

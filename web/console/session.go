@@ -9,28 +9,22 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 )
 
-// Cookie names. The session cookie holds the API key sealed with AES-GCM,
-// so its value is opaque; the login cookie carries the CSRF token of the
-// sign-in form, before any session exists.
+// Cookie names. The session cookie holds the session token sealed with
+// AES-GCM under a key derived from PHONEBOOK_SECRET_KEY, so its value is
+// opaque and only nodes sharing the key can read it; the session itself is
+// the store's record of the token (its hash), which sign-out deletes. The
+// login cookie carries the CSRF nonce of the sign-in form, before any
+// session exists.
 const (
 	sessionCookie = "pb_console"
 	loginCookie   = "pb_console_login"
 	cookiePath    = "/console"
 )
-
-// sessionData is what the session cookie carries, sealed.
-type sessionData struct {
-	Secret string `json:"k"` // the API key: every request authenticates again with it
-	ID     string `json:"s"` // random session id: the CSRF token is derived from it
-	Issued int64  `json:"t"` // unix seconds
-}
 
 // sealer seals session cookies and derives CSRF tokens.
 type sealer struct {
@@ -38,7 +32,9 @@ type sealer struct {
 	csrfKey []byte
 }
 
-const sessionAAD = "phonebook console session v1"
+// sessionAAD binds sealed values to their use; v2 cookies hold a session
+// token (v1 held the API key itself, and is refused).
+const sessionAAD = "phonebook console session v2"
 
 // newSealer keys the cookie cipher and the CSRF MAC from serverKey
 // (PHONEBOOK_SECRET_KEY), or from random keys, good for this process only,
@@ -52,59 +48,59 @@ func newSealer(serverKey string) (*sealer, error) {
 	} else {
 		var err error
 		if cookieKey, err = hkdf.Key(sha256.New, []byte(serverKey), nil, "phonebook console cookie v1", 32); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("derive cookie key: %w", err)
 		}
 		if csrfKey, err = hkdf.Key(sha256.New, []byte(serverKey), nil, "phonebook console csrf v1", 32); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("derive csrf key: %w", err)
 		}
 	}
 	block, err := aes.NewCipher(cookieKey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cookie cipher: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cookie cipher: %w", err)
 	}
 	return &sealer{aead: aead, csrfKey: csrfKey}, nil
 }
 
-// seal returns the opaque cookie value of d.
-func (s *sealer) seal(d sessionData) string {
-	plain, _ := json.Marshal(d)
+// seal returns the opaque cookie value of a session token.
+func (s *sealer) seal(token string) string {
 	nonce := make([]byte, s.aead.NonceSize())
 	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, []byte(sessionAAD)))
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(token), []byte(sessionAAD)))
 }
 
 var errBadSession = errors.New("console: session cookie is not valid")
 
-// open reads a cookie value made by seal, refusing a forged, corrupt or
-// expired one.
-func (s *sealer) open(v string, now time.Time, ttl time.Duration) (*sessionData, error) {
+// maxCookieValue bounds a session cookie before it is decoded: a sealed
+// token is under 100 characters.
+const maxCookieValue = 512
+
+// open returns the session token of a cookie value made by seal, refusing
+// a forged or corrupt one, or one sealed under another server key. Whether
+// the session still runs is the store's to say.
+func (s *sealer) open(v string) (string, error) {
+	if len(v) > maxCookieValue {
+		return "", errBadSession
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	n := s.aead.NonceSize()
 	if err != nil || len(raw) < n {
-		return nil, errBadSession
+		return "", errBadSession
 	}
 	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(sessionAAD))
-	if err != nil {
-		return nil, errBadSession
+	if err != nil || len(plain) == 0 {
+		return "", errBadSession
 	}
-	var d sessionData
-	if err := json.Unmarshal(plain, &d); err != nil || d.Secret == "" || d.ID == "" {
-		return nil, errBadSession
-	}
-	issued := time.Unix(d.Issued, 0)
-	if now.Sub(issued) > ttl || issued.After(now.Add(time.Minute)) {
-		return nil, fmt.Errorf("%w: expired", errBadSession)
-	}
-	return &d, nil
+	return string(plain), nil
 }
 
-// csrfToken is the token every form of a session carries: an HMAC of the
-// session id, so it cannot be made without the server key and changes with
-// every sign-in.
+// csrfToken is the token every form carries: an HMAC, under a key derived
+// from the server key, of the session token (or, on the sign-in form, of
+// the login cookie's nonce). It cannot be made without the server key,
+// changes with every sign-in, and verifies on every node sharing the key.
 func (s *sealer) csrfToken(purpose, id string) string {
 	m := hmac.New(sha256.New, s.csrfKey)
 	m.Write([]byte(purpose))
@@ -125,15 +121,18 @@ func randomID() string {
 }
 
 // cookie returns a console cookie: HttpOnly, SameSite=Strict, scoped to
-// /console, Secure over TLS or when the options ask for it.
+// /console, Secure over TLS or when the options ask for it (the public URL
+// is https://: TLS ends at a proxy in front).
 func (c *Console) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	// TODO(merge): also clientaddr.HTTPS(r), X-Forwarded-Proto from a trusted proxy.
+	secure := c.opts.SecureCookies || r.TLS != nil
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     cookiePath,
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   c.opts.SecureCookies || r.TLS != nil,
+		Secure:   secure,
 		SameSite: http.SameSiteStrictMode,
 	}
 }

@@ -1,0 +1,79 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/phonebook/phonebook"
+)
+
+func (t *tx) CreateConsoleSession(ctx context.Context, s *phonebook.ConsoleSession) error {
+	// Inserted from the key's row, so a session can only name a key of its
+	// own tenant.
+	res, err := t.exec(ctx, `INSERT INTO console_sessions (id, tenant_id, key_id, created_at, expires_at)
+		SELECT ?, k.tenant_id, k.id, ?, ? FROM api_keys k WHERE k.id = ? AND k.tenant_id = ?`,
+		s.ID, micros(s.CreatedAt), micros(s.ExpiresAt), s.KeyID, s.TenantID)
+	if kind, _ := constraint(err); kind == "unique" {
+		return phonebook.Errorf(phonebook.ECodeConflict, "", "a console session with this id exists")
+	}
+	if err != nil {
+		return storeErr("create console session", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("key")
+	}
+	return nil
+}
+
+func (t *tx) FindConsoleSession(ctx context.Context, id []byte) (*phonebook.ConsoleSession, *phonebook.APIKey, *phonebook.Tenant, error) {
+	var s phonebook.ConsoleSession
+	var k phonebook.APIKey
+	var tn phonebook.Tenant
+	var scopes string
+	var screated, sexpires, created, tcreated int64
+	var revoked sql.NullInt64
+	err := t.queryRow(ctx, `SELECT s.id, s.tenant_id, s.key_id, s.created_at, s.expires_at,
+		k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.key_hash,
+		t.id, t.uuid, t.slug, t.default_region, t.max_phones_per_customer, t.max_customers_per_number, t.strict_numbers, t.created_at
+		FROM console_sessions s
+		JOIN api_keys k ON k.id = s.key_id AND k.tenant_id = s.tenant_id
+		JOIN tenants t ON t.id = s.tenant_id
+		WHERE s.id = ?`, id).Scan(
+		&s.ID, &s.TenantID, &s.KeyID, &screated, &sexpires,
+		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.SigningSecret, &k.Hash,
+		&tn.ID, &tn.UUID, &tn.Slug, &tn.DefaultRegion, &tn.MaxPhonesPerCustomer, &tn.MaxCustomersPerNumber, &tn.StrictNumbers, &tcreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil, notFound("console session")
+	}
+	if err != nil {
+		return nil, nil, nil, storeErr("find console session", err)
+	}
+	s.CreatedAt, s.ExpiresAt = fromMicros(screated), fromMicros(sexpires)
+	k.Scopes = strings.Split(scopes, ",")
+	k.CreatedAt, k.RevokedAt, k.TenantSlug = fromMicros(created), fromNullMicros(revoked), tn.Slug
+	tn.CreatedAt = fromMicros(tcreated)
+	return &s, &k, &tn, nil
+}
+
+func (t *tx) DeleteConsoleSession(ctx context.Context, id []byte) error {
+	res, err := t.exec(ctx, `DELETE FROM console_sessions WHERE id = ?`, id)
+	if err != nil {
+		return storeErr("delete console session", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("console session")
+	}
+	return nil
+}
+
+func (t *tx) DeleteExpiredConsoleSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM console_sessions WHERE expires_at <= ?`, micros(now))
+	if err != nil {
+		return 0, storeErr("delete expired console sessions", err)
+	}
+	n, err := res.RowsAffected()
+	return n, storeErr("delete expired console sessions", err)
+}
