@@ -58,7 +58,7 @@ func (s *Service) StartSession(ctx context.Context, secret string, ttl time.Dura
 	token := newSessionToken()
 	now := s.timestamp()
 	rec := &ConsoleSession{ID: sessionHash(token), TenantID: a.Tenant.ID, KeyID: a.Key.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err = s.write(ctx, func(tx Tx) error {
 		if _, err := tx.DeleteExpiredConsoleSessions(ctx, now); err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Service) SessionAuth(ctx context.Context, token string) (*Auth, error) 
 	}
 	var a *Auth
 	var rec *ConsoleSession
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.read(ctx, func(tx Tx) error {
 		r, k, t, err := tx.FindConsoleSession(ctx, sessionHash(token))
 		if err != nil {
 			return err
@@ -115,7 +115,7 @@ func (s *Service) EndSession(ctx context.Context, token string) error {
 	if token == "" || len(token) > maxSessionToken {
 		return nil
 	}
-	err := s.store.Write(ctx, func(tx Tx) error {
+	err := s.write(ctx, func(tx Tx) error {
 		return tx.DeleteConsoleSession(ctx, sessionHash(token))
 	})
 	if ErrorCode(err) == ECodeNotFound {
