@@ -22,6 +22,8 @@ const (
 	ECodeForbidden         = "forbidden"
 	ECodeIdempotencyReused = "idempotency_key_reused" // an Idempotency-Key sent again with another request
 	ECodeUnavailable       = "unavailable"            // the store cannot be reached right now; retry later
+	ECodeRateLimited       = "rate_limited"           // too many requests (per key) or failed authentications (per address); retry after Retry-After
+	ECodeSecretKeyRequired = "secret_key_required"    // a secret-bearing object needs PHONEBOOK_SECRET_KEY, which is not set
 	ECodeInternal          = "internal"
 )
 

@@ -162,6 +162,11 @@ type KeyInput struct {
 // MinSecretLen is the shortest secret accepted from an operator.
 const MinSecretLen = 16
 
+// MinBootstrapKeyLen is the shortest PHONEBOOK_BOOTSTRAP_KEY accepted: the
+// first key is an admin key, often chosen by hand, and the server must be
+// able to tell a guessable one from a random one.
+const MinBootstrapKeyLen = 24
+
 // CreateAPIKey creates a key and returns it with its secret, which is shown
 // this once: only its hash is stored.
 func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, string, error) {
@@ -311,6 +316,9 @@ func KeyMatches(secret string, hash []byte) bool {
 // secret it returns (secret if given). created is false when the store
 // already had a tenant.
 func (s *Service) Bootstrap(ctx context.Context, secret string) (created bool, key *APIKey, keySecret string, err error) {
+	if secret != "" && len(secret) < MinBootstrapKeyLen {
+		return false, nil, "", Errorf(ECodeValidation, "secret", "a bootstrap key must be at least %d characters", MinBootstrapKeyLen)
+	}
 	tenants, err := s.Tenants(ctx)
 	if err != nil {
 		return false, nil, "", err

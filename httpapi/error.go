@@ -15,7 +15,7 @@ const (
 	codeBodyTooLarge     = "body_too_large"
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeMethodNotAllowed = "method_not_allowed"
-	codeRateLimited      = "rate_limited"
+	codeRateLimited      = phonebook.ECodeRateLimited
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
@@ -35,6 +35,7 @@ var statusOf = map[string]int{
 	phonebook.ECodeForbidden:         http.StatusForbidden,
 	phonebook.ECodeUnavailable:       http.StatusServiceUnavailable,
 	phonebook.ECodeInternal:          http.StatusInternalServerError,
+	phonebook.ECodeSecretKeyRequired: http.StatusUnprocessableEntity,
 	codeMalformedJSON:                http.StatusBadRequest,
 	codeUnknownField:                 http.StatusBadRequest,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,
@@ -60,6 +61,7 @@ var titles = map[string]string{
 	phonebook.ECodeForbidden:         "Forbidden",
 	phonebook.ECodeUnavailable:       "Service unavailable",
 	phonebook.ECodeInternal:          "Internal error",
+	phonebook.ECodeSecretKeyRequired: "Server key required",
 	codeMalformedJSON:                "Malformed JSON",
 	codeUnknownField:                 "Unknown field",
 	codeBodyTooLarge:                 "Request body too large",

@@ -23,12 +23,17 @@ func newHandler(log *slog.Logger, svc *phonebook.Service) http.Handler {
 // dialects are the vendor wire formats served next to /v1, and the web
 // console, mounted the same way.
 func dialects(log *slog.Logger, svc *phonebook.Service) []httpapi.Dialect {
+	return dialectsWith(log, svc, console.Options{})
+}
+
+// dialectsWith is dialects with the console's options.
+func dialectsWith(log *slog.Logger, svc *phonebook.Service, copts console.Options) []httpapi.Dialect {
 	return []httpapi.Dialect{
 		crossriver.New(log, svc),
 		ticketevolution.New(log, svc),
 		rambase.New(log, svc),
 		relay.New(log, svc),
 		wasp.New(log, svc),
-		console.New(log, svc, console.Options{}),
+		console.New(log, svc, copts),
 	}
 }

@@ -35,9 +35,15 @@ const (
 	envDB           = "PHONEBOOK_DB"
 	envBootstrapKey = "PHONEBOOK_BOOTSTRAP_KEY"
 	envSecretKey    = "PHONEBOOK_SECRET_KEY"
-	envRateLimit    = "PHONEBOOK_RATE_LIMIT"
-	envRateBurst    = "PHONEBOOK_RATE_BURST"
-	envLogFormat    = "PHONEBOOK_LOG_FORMAT"
+	// envSecretKeyFile names a file holding the server key.
+	envSecretKeyFile = "PHONEBOOK_SECRET_KEY_FILE"
+	// envSecretKeyNew is the new server key of "secrets rotate".
+	envSecretKeyNew   = "PHONEBOOK_SECRET_KEY_NEW"
+	envAuthFailures   = "PHONEBOOK_AUTH_FAILURES_PER_MINUTE"
+	envTrustedProxies = "PHONEBOOK_TRUSTED_PROXIES"
+	envRateLimit      = "PHONEBOOK_RATE_LIMIT"
+	envRateBurst      = "PHONEBOOK_RATE_BURST"
+	envLogFormat      = "PHONEBOOK_LOG_FORMAT"
 
 	envNATSURL           = "PHONEBOOK_NATS_URL"
 	envNATSStream        = "PHONEBOOK_NATS_STREAM"

@@ -19,6 +19,7 @@ import (
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/events"
 	"github.com/phonebook/phonebook/httpapi"
+	"github.com/phonebook/phonebook/web/console"
 )
 
 // HTTP server limits: slow or oversized clients cannot hold connections.
@@ -43,6 +44,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	addrFlag := fs.String("addr", "", "listen `address` (env "+envAddr+", default "+defaultAddr+"); port 0 picks a free port")
 	dbFlag := dbFlag(fs)
 	natsFlag := fs.String("nats", "", "also publish events to NATS JetStream at `URL` (nats://host:4222; env "+envNATSURL+")")
+	proxiesFlag := fs.String("trusted-proxies", "", "comma-separated `CIDRs` or IPs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env "+envTrustedProxies+")")
+	failuresFlag := fs.String("auth-failures-per-minute", "", "failed authentications a client address may make per `minute` before 429 (env "+envAuthFailures+", default 30, 0 = off)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +58,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	natsURL := c.orEnv(*natsFlag, envNATSURL, "")
 	if err := checkNATSURL(natsURL); err != nil {
 		return usageErrorf(fs, "%v", err)
+	}
+	if err := checkBootstrapKey(c.getenv(envBootstrapKey)); err != nil {
+		return err
+	}
+	g, err := c.newGuard(*proxiesFlag, *failuresFlag)
+	if err != nil {
+		return err
 	}
 
 	if c.getenv("GOMEMLIMIT") == "" {
@@ -70,7 +80,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = c.serveStore(ctx, addr, natsURL, store)
+	err = c.serveStore(ctx, addr, natsURL, store, g)
 	if cerr := store.Close(); cerr != nil {
 		c.log.Error("closing the store", "err", cerr)
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -83,7 +93,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 
 // serveStore runs the server on an open store; the caller closes it. The
 // outbox workers (webhooks, NATS) have stopped when it returns.
-func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phonebook.Store) error {
+func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phonebook.Store, g *guard) error {
 	svc, err := c.newService(store)
 	if err != nil {
 		return err
@@ -125,7 +135,7 @@ func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phoneb
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(c.log, svc, httpapi.Options{Dialects: dialects(c.log, svc), RateLimit: rl}),
+		Handler:           httpapi.NewServer(c.log, svc, g.apiOptions(httpapi.Options{Dialects: dialectsWith(c.log, svc, g.consoleOptions(console.Options{})), RateLimit: rl})),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

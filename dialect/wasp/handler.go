@@ -72,7 +72,7 @@ func bearer(r *http.Request) string {
 func writeDenied(w http.ResponseWriter, _ *http.Request, err error) {
 	code := phonebook.ErrorCode(err)
 	switch code {
-	case phonebook.ECodeForbidden, phonebook.ECodeUnavailable, phonebook.ECodeInternal:
+	case phonebook.ECodeForbidden, phonebook.ECodeUnavailable, phonebook.ECodeInternal, phonebook.ECodeRateLimited:
 		// A store that fails while the key is checked is a server problem,
 		// not a bad key: the client must retry, not replace its key.
 	default:
