@@ -15,13 +15,10 @@ func handleHealthz() http.Handler {
 	})
 }
 
-// Intervals of the write probe of /readyz: a healthy store is probed at
-// most every ProbeInterval, a failing one every ProbeRetryInterval, so a
-// node comes back soon after its disk has room again.
-const (
-	ProbeInterval      = 5 * time.Second
-	ProbeRetryInterval = time.Second
-)
+// DefaultProbeInterval is how often /readyz tries a write at most: a
+// healthy store is probed every 5 s, a failing one every second, so a node
+// comes back soon after its disk has room again.
+const DefaultProbeInterval = 5 * time.Second
 
 // writeProber is a store that can tell whether it can still write
 // (store/sqlite: a heartbeat row and the free disk space; store/postgres:
@@ -35,6 +32,7 @@ type writeProber interface {
 // wait for one probe instead of each running their own.
 type readiness struct {
 	probe writeProber // nil: the store cannot be probed; ping only
+	every time.Duration
 	now   func() time.Time
 
 	mu   sync.Mutex
@@ -42,9 +40,12 @@ type readiness struct {
 	last error
 }
 
-func newReadiness(store phonebook.Store) *readiness {
+func newReadiness(store phonebook.Store, every time.Duration) *readiness {
 	p, _ := store.(writeProber)
-	return &readiness{probe: p, now: time.Now}
+	if every <= 0 {
+		every = DefaultProbeInterval
+	}
+	return &readiness{probe: p, every: every, now: time.Now}
 }
 
 // writable returns the result of the latest write probe, probing again
@@ -55,9 +56,9 @@ func (rd *readiness) writable(ctx context.Context) error {
 	}
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
-	every := ProbeInterval
+	every := rd.every
 	if rd.last != nil {
-		every = ProbeRetryInterval
+		every /= 5
 	}
 	if !rd.at.IsZero() && rd.now().Sub(rd.at) < every {
 		return rd.last

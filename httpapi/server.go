@@ -41,6 +41,10 @@ type Options struct {
 	// ClientAddr finds the client's address behind trusted proxies; nil
 	// takes the connection's peer.
 	ClientAddr *clientaddr.Resolver
+	// ProbeInterval is how often /readyz tries a write at most;
+	// DefaultProbeInterval when 0. A failing store is tried again every
+	// ProbeInterval/5.
+	ProbeInterval time.Duration
 }
 
 // Dialect is a vendor wire format served on the same store and keys.
@@ -79,7 +83,7 @@ func NewServer(log *slog.Logger, svc *phonebook.Service, opts Options) *Server {
 		keys = NewKeyLimit(rl)
 	}
 	s := &Server{log: log, svc: svc, mux: http.NewServeMux(), metrics: newMetrics(reg), registry: reg,
-		keys: keys, failures: opts.AuthFailures, clients: opts.ClientAddr, ready: newReadiness(svc.Store())}
+		keys: keys, failures: opts.AuthFailures, clients: opts.ClientAddr, ready: newReadiness(svc.Store(), opts.ProbeInterval)}
 	s.routes = s.allRoutes(opts.Dialects)
 	s.mount()
 	return s
