@@ -151,6 +151,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		h = s.idempotent(h)
 	}
 	if !rt.Public {
+		h = checkUTF8(rt, h)
 		h = s.authenticate(rt, h)
 	}
 	return s.observe(rt.Pattern, h)

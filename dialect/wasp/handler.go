@@ -164,6 +164,10 @@ func readBody(r *http.Request) ([]json.RawMessage, string, string) {
 	if body[0] != '[' {
 		return nil, codeMalformed, messageMalformed
 	}
+	if field, bad := dialect.InvalidUTF8JSON(body); bad {
+		// encoding/json would store U+FFFD for each bad byte: refuse instead.
+		return nil, phonebook.ECodeValidation, field + " is not valid UTF-8"
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var raws []json.RawMessage
 	if err := dec.Decode(&raws); err != nil {
