@@ -71,7 +71,9 @@ var guardDoors = []guardDoor{
 		}
 	}},
 	{"wasp", "POST", "/public-api/phones/customer/save", `[{"CustomerNumber":"c1","PhoneNumber":"5045550123","PhoneTypeName":"mobile"}]`, bearerHeader, func(t *testing.T, b []byte) {
-		var e struct{ Messages []struct{ ResultCode, HttpStatusCode int } }
+		var e struct {
+			Messages []struct{ ResultCode, HttpStatusCode int }
+		}
 		if err := json.Unmarshal(b, &e); err != nil || len(e.Messages) != 1 || e.Messages[0].ResultCode != -3003 || e.Messages[0].HttpStatusCode != 429 {
 			t.Errorf("wasp: want Messages[0] ResultCode -3003, HttpStatusCode 429, got %s", b)
 		}
