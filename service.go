@@ -31,9 +31,16 @@ type Sealer interface {
 }
 
 // SetSealer makes the service able to keep signing secrets, encrypted by
-// x. Without one, keys with a signing secret cannot be made. Call it before
-// the service is used.
+// x. Without one, keys with a signing secret and webhooks cannot be made
+// (secret_key_required): their secrets are never stored in clear. Call it
+// before the service is used.
 func (s *Service) SetSealer(x Sealer) { s.sealer = x }
+
+// errSecretKeyRequired refuses to create an object whose secret would
+// have to be stored in clear.
+func errSecretKeyRequired(field, what string) error {
+	return Errorf(ECodeSecretKeyRequired, field, "%s are stored encrypted and this server has no key: set PHONEBOOK_SECRET_KEY (16+ characters, the same on every node) or PHONEBOOK_SECRET_KEY_FILE, and restart", what)
+}
 
 // NewService returns a Service over store. now defaults to time.Now.
 func NewService(store Store, now func() time.Time) *Service {
@@ -177,7 +184,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, strin
 	stored := *k
 	if k.SigningSecret != "" {
 		if s.sealer == nil {
-			return nil, "", Errorf(ECodeValidation, "signing_secret", "signing secrets are stored encrypted: set PHONEBOOK_SECRET_KEY (16+ characters) on every process first")
+			return nil, "", errSecretKeyRequired("signing_secret", "signing secrets")
 		}
 		if stored.SigningSecret, err = s.sealer.Seal(k.SigningSecret); err != nil {
 			return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}

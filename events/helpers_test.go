@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/events"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
@@ -57,8 +58,22 @@ func MustSQLite(t *testing.T, now func() time.Time) (*phonebook.Service, string)
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return phonebook.NewService(st, now), path
+	svc := phonebook.NewService(st, now)
+	svc.SetSealer(testSealer(t))
+	return svc, path
 }
+
+// testSealer is a server key for tests: webhooks and signing secrets are
+// never stored in clear, so a service without one cannot create them.
+func testSealer(t testing.TB) *secretbox.Box {
+	t.Helper()
+	box, err := secretbox.New("test-server-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
 
 // MustTenant creates a tenant with an admin key and returns a context
 // authenticated as that key.

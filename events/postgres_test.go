@@ -63,7 +63,9 @@ func TestWebhookTwoNodesPostgres(t *testing.T) {
 			t.Fatalf("open postgres: %v", err)
 		}
 		t.Cleanup(func() { st.Close() })
-		svcs = append(svcs, phonebook.NewService(st, nil))
+		svc := phonebook.NewService(st, nil)
+		svc.SetSealer(testSealer(t))
+		svcs = append(svcs, svc)
 	}
 	ctx := MustTenant(t, svcs[0], "acme")
 

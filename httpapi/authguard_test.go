@@ -32,6 +32,7 @@ func newGuardEnv(t *testing.T, perMinute int, trusted string) *guardEnv {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := phonebook.NewService(st, nil)
+	svc.SetSealer(testSealer(t))
 	if _, err := svc.CreateTenant(ctx, phonebook.TenantInput{Slug: "acme"}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite", to read the file behind the store's back
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/events"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
@@ -218,6 +219,9 @@ func TestEventsCommitWithChanges(t *testing.T) {
 		}
 		defer st.Close()
 		svc := phonebook.NewService(st, nil)
+		if box, err := secretbox.New("test-server-key-0123456789"); err == nil {
+			svc.SetSealer(box)
+		}
 		if _, _, _, err := svc.Bootstrap(ctx, evKey); err != nil {
 			t.Fatal(err)
 		}

@@ -198,6 +198,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			"list":   c.keysList,
 			"revoke": c.keysRevoke,
 		})
+	case "secrets":
+		return c.subcommand(ctx, "secrets", rest, map[string]func(context.Context, []string) error{
+			"rotate": c.secretsRotate,
+		})
 	case "migrate":
 		return c.migrate(ctx, rest)
 	case "backup":

@@ -80,7 +80,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = c.serveStore(ctx, addr, natsURL, store, g)
+	err = c.serveStore(ctx, addr, natsURL, dbURL, store, g)
 	if cerr := store.Close(); cerr != nil {
 		c.log.Error("closing the store", "err", cerr)
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -93,8 +93,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 
 // serveStore runs the server on an open store; the caller closes it. The
 // outbox workers (webhooks, NATS) have stopped when it returns.
-func (c *cli) serveStore(ctx context.Context, addr, natsURL string, store phonebook.Store, g *guard) error {
-	svc, err := c.newService(store)
+func (c *cli) serveStore(ctx context.Context, addr, natsURL, dbURL string, store phonebook.Store, g *guard) error {
+	svc, err := c.newService(store, dbURL, true)
 	if err != nil {
 		return err
 	}
