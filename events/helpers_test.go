@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/phonebook/phonebook"
-	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/events"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
 
@@ -73,7 +73,6 @@ func testSealer(t testing.TB) *secretbox.Box {
 	}
 	return box
 }
-
 
 // MustTenant creates a tenant with an admin key and returns a context
 // authenticated as that key.

@@ -18,8 +18,8 @@ import (
 	"testing"
 
 	"github.com/phonebook/phonebook"
-	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/httpapi"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
 

@@ -23,8 +23,8 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite", to read the file behind the store's back
 
 	"github.com/phonebook/phonebook"
-	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/events"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
 

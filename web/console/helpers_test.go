@@ -17,8 +17,8 @@ import (
 	"testing"
 
 	"github.com/phonebook/phonebook"
-	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/httpapi"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
 	"github.com/phonebook/phonebook/web/console"
 )
