@@ -162,6 +162,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConsentLedger", testConsentLedger},
 		{"SMSKeywords", testSMSKeywords},
 		{"WebhookDeliveries", testWebhookDeliveries},
+		{"SecretsReseal", testSecretsReseal},
+		{"ProbeWrite", testProbeWrite},
 		{"Publications", testPublications},
 		{"OutboxInOneTx", testOutboxInOneTx},
 		{"ConcurrentPrimary", testConcurrentPrimary},
