@@ -75,11 +75,12 @@ func (s *Server) handleReadyz() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		err := s.svc.Store().Ping(ctx)
-		if err == nil {
-			err = s.ready.writable(ctx)
+		if err != nil {
+			loggerFrom(r.Context()).Warn("store ping failed", "err", err.Error())
+		} else if err = s.ready.writable(ctx); err != nil {
+			loggerFrom(r.Context()).Warn("store cannot write", "err", err.Error())
 		}
 		if err != nil {
-			loggerFrom(r.Context()).Warn("store not ready", "err", err.Error())
 			w.Header().Set("Retry-After", "1")
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return

@@ -237,7 +237,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	l := &evLedger{phones: map[int64]int64{}, phonesDeleted: map[int64]bool{}, custDeleted: map[int64]bool{}, renamed: map[int64]string{}}
 	const kills = 4
 	for range kills {
-		p := startProc(t, bin, db, envRateLimit+"=0")
+		p := startProc(t, bin, db, envRateLimit+"=0", envSecretKey+"=test-server-key-0123456789")
 		stop := make(chan struct{})
 		wg := evLoad(p.url, l, stop, 12)
 		time.Sleep(time.Duration(400+rand.IntN(400)) * time.Millisecond)
@@ -252,7 +252,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	// A last, clean run: the Deliverer sends what is due. Deliveries a
 	// killed process had claimed stay leased (30 s) with those queued
 	// behind them; everything else goes out.
-	p := startProc(t, bin, db, envRateLimit+"=0")
+	p := startProc(t, bin, db, envRateLimit+"=0", envSecretKey+"=test-server-key-0123456789")
 	conn, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
