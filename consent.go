@@ -76,7 +76,7 @@ func (s *Service) RecordConsent(ctx context.Context, number, country string, in 
 	if utf8.RuneCountInString(rec.Source) > MaxConsentSourceLen || !printable(rec.Source) {
 		errs = append(errs, Errorf(ECodeValidation, "source", "source must be printable and at most %d characters", MaxConsentSourceLen))
 	}
-	if utf8.RuneCountInString(rec.Evidence) > MaxEvidenceLen || !utf8.ValidString(rec.Evidence) || strings.ContainsRune(rec.Evidence, 0) {
+	if utf8.RuneCountInString(rec.Evidence) > MaxEvidenceLen || !validText(rec.Evidence) || strings.ContainsRune(rec.Evidence, 0) {
 		errs = append(errs, Errorf(ECodeValidation, "evidence", "evidence must be at most %d characters", MaxEvidenceLen))
 	}
 	if rec.CapturedAt.After(now.Add(5 * time.Minute)) {

@@ -77,17 +77,26 @@ func validateCustomerFields(ext, name, status *string) error {
 	return errs.orNil()
 }
 
-// printable reports whether s is valid UTF-8 without control characters.
+// printable reports whether s is valid UTF-8 without control characters
+// (nor U+FFFD, see validText).
 func printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			return false
 		}
 	}
 	return true
+}
+
+// validText reports whether s is valid UTF-8 that no decoder has patched:
+// U+FFFD is what encoding/json puts where a client sent a byte that is not
+// UTF-8 (or a lone surrogate), so text holding it was not the client's
+// text. Free text (notes, evidence) may hold newlines, but not this.
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError)
 }
 
 // CustomerRef names a customer by exactly one of its keys.

@@ -24,9 +24,11 @@ const (
 	// ECodeIdempotencyInProgress: the first request with this
 	// Idempotency-Key is still running; retry after Retry-After.
 	ECodeIdempotencyInProgress = "idempotency_in_progress"
-	ECodeUnavailable           = "unavailable"   // the store cannot be reached right now; retry later
-	ECodeURLForbidden          = "url_forbidden" // a webhook URL the destination policy refuses (internal address, http when https is required)
-	ECodeWebhookLimit          = "webhook_limit" // the tenant has the most webhooks allowed
+	ECodeUnavailable           = "unavailable"         // the store cannot be reached right now; retry later
+	ECodeURLForbidden          = "url_forbidden"       // a webhook URL the destination policy refuses (internal address, http when https is required)
+	ECodeWebhookLimit          = "webhook_limit"       // the tenant has the most webhooks allowed
+	ECodeRateLimited           = "rate_limited"        // too many requests (per key) or failed authentications (per address); retry after Retry-After
+	ECodeSecretKeyRequired     = "secret_key_required" // a secret-bearing object needs PHONEBOOK_SECRET_KEY, which is not set
 	ECodeInternal              = "internal"
 )
 

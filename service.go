@@ -34,9 +34,16 @@ type Sealer interface {
 }
 
 // SetSealer makes the service able to keep signing secrets, encrypted by
-// x. Without one, keys with a signing secret cannot be made. Call it before
-// the service is used.
+// x. Without one, keys with a signing secret and webhooks cannot be made
+// (secret_key_required): their secrets are never stored in clear. Call it
+// before the service is used.
 func (s *Service) SetSealer(x Sealer) { s.sealer = x }
+
+// errSecretKeyRequired refuses to create an object whose secret would
+// have to be stored in clear.
+func errSecretKeyRequired(field, what string) error {
+	return Errorf(ECodeSecretKeyRequired, field, "%s are stored encrypted and this server has no key: set PHONEBOOK_SECRET_KEY (16+ characters, the same on every node) or PHONEBOOK_SECRET_KEY_FILE, and restart", what)
+}
 
 // NewService returns a Service over store. now defaults to time.Now.
 func NewService(store Store, now func() time.Time) *Service {
@@ -165,6 +172,11 @@ type KeyInput struct {
 // MinSecretLen is the shortest secret accepted from an operator.
 const MinSecretLen = 16
 
+// MinBootstrapKeyLen is the shortest PHONEBOOK_BOOTSTRAP_KEY accepted: the
+// first key is an admin key, often chosen by hand, and the server must be
+// able to tell a guessable one from a random one.
+const MinBootstrapKeyLen = 24
+
 // CreateAPIKey creates a key and returns it with its secret, which is shown
 // this once: only its hash is stored.
 func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, string, error) {
@@ -175,7 +187,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, strin
 	stored := *k
 	if k.SigningSecret != "" {
 		if s.sealer == nil {
-			return nil, "", Errorf(ECodeValidation, "signing_secret", "signing secrets are stored encrypted: set PHONEBOOK_SECRET_KEY (16+ characters) on every process first")
+			return nil, "", errSecretKeyRequired("signing_secret", "signing secrets")
 		}
 		if stored.SigningSecret, err = s.sealer.Seal(k.SigningSecret); err != nil {
 			return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}
@@ -314,6 +326,9 @@ func KeyMatches(secret string, hash []byte) bool {
 // secret it returns (secret if given). created is false when the store
 // already had a tenant.
 func (s *Service) Bootstrap(ctx context.Context, secret string) (created bool, key *APIKey, keySecret string, err error) {
+	if secret != "" && len(secret) < MinBootstrapKeyLen {
+		return false, nil, "", Errorf(ECodeValidation, "secret", "a bootstrap key must be at least %d characters", MinBootstrapKeyLen)
+	}
 	tenants, err := s.Tenants(ctx)
 	if err != nil {
 		return false, nil, "", err

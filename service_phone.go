@@ -119,7 +119,7 @@ func (f phoneFields) validate() error {
 		}
 	}
 	if f.Notes != nil {
-		if utf8.RuneCountInString(*f.Notes) > MaxNotesLen || !utf8.ValidString(*f.Notes) || strings.ContainsRune(*f.Notes, 0) {
+		if utf8.RuneCountInString(*f.Notes) > MaxNotesLen || !validText(*f.Notes) || strings.ContainsRune(*f.Notes, 0) {
 			errs = append(errs, Errorf(ECodeValidation, "notes", "notes must be at most %d characters", MaxNotesLen))
 		}
 	}

@@ -188,6 +188,12 @@ type Tx interface {
 	DeletePublications(ctx context.Context, name string, seqs []int64) error
 	// FindEvents returns the tenant's events after seq, oldest first.
 	FindEvents(ctx context.Context, tenantID int64, afterSeq int64, limit int) ([]*Event, error)
+
+	// FindSecrets lists every value the server key seals (SecretSigning,
+	// SecretWebhook, SecretIdempotency), of every tenant, for rotation.
+	FindSecrets(ctx context.Context) ([]*StoredSecret, error)
+	// UpdateSecret writes s.Value back to its row. Errors: not_found.
+	UpdateSecret(ctx context.Context, s *StoredSecret) error
 }
 
 // Event types written to the outbox.

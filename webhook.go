@@ -128,12 +128,14 @@ func (s *Service) CreateWebhook(ctx context.Context, in WebhookInput) (*Webhook,
 		return nil, "", err
 	}
 	w := &Webhook{TenantID: a.Tenant.ID, URL: u.String(), EventTypes: types, Description: in.Description, CreatedAt: s.timestamp()}
+	// The secret must be read back to sign deliveries, so it cannot be
+	// hashed; it is never stored in clear either.
+	if s.sealer == nil {
+		return nil, "", errSecretKeyRequired("secret", "webhook signing secrets")
+	}
 	stored := *w
-	stored.Secret = secret
-	if s.sealer != nil {
-		if stored.Secret, err = s.sealer.Seal(secret); err != nil {
-			return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}
-		}
+	if stored.Secret, err = s.sealer.Seal(secret); err != nil {
+		return nil, "", &Error{Code: ECodeInternal, Message: "internal error", Err: err}
 	}
 	if err := s.write(ctx, func(tx Tx) error { return tx.CreateWebhook(ctx, &stored, s.webhooks.maxPerTenant()) }); err != nil {
 		return nil, "", err

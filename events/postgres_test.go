@@ -68,6 +68,7 @@ func TestWebhookTwoNodesPostgres(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		svc := phonebook.NewService(st, nil)
 		svc.SetWebhookPolicy(phonebook.WebhookPolicy{AllowPrivate: true}) // the receiver listens on 127.0.0.1
+		svc.SetSealer(testSealer(t))
 		svcs = append(svcs, svc)
 	}
 	ctx := MustTenant(t, svcs[0], "acme")

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect"
 )
 
 // MaxBodyBytes caps every request body.
@@ -72,6 +73,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return httpError(codeMalformedJSON, "", "the request body is empty")
+	}
+	if field, bad := dialect.InvalidUTF8JSON(body); bad {
+		return invalidUTF8(field)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -225,4 +229,13 @@ func notModified(w http.ResponseWriter, r *http.Request, tag string) bool {
 		}
 	}
 	return false
+}
+
+// invalidUTF8 is the validation error of a field holding invalid UTF-8.
+func invalidUTF8(field string) error {
+	name := field
+	if name == "" {
+		name = "the request body"
+	}
+	return phonebook.Errorf(phonebook.ECodeValidation, field, "%s is not valid UTF-8", name)
 }

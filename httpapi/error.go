@@ -15,7 +15,7 @@ const (
 	codeBodyTooLarge     = "body_too_large"
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeMethodNotAllowed = "method_not_allowed"
-	codeRateLimited      = "rate_limited"
+	codeRateLimited      = phonebook.ECodeRateLimited
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
@@ -44,6 +44,7 @@ var statusOf = map[string]int{
 	codeUnsupportedMedia:                 http.StatusUnsupportedMediaType,
 	codeMethodNotAllowed:                 http.StatusMethodNotAllowed,
 	codeRateLimited:                      http.StatusTooManyRequests,
+	phonebook.ECodeSecretKeyRequired:     http.StatusUnprocessableEntity,
 }
 
 // titles are the short, fixed summaries of each code (RFC 9457 "title").
@@ -72,6 +73,7 @@ var titles = map[string]string{
 	codeUnsupportedMedia:                 "Unsupported media type",
 	codeMethodNotAllowed:                 "Method not allowed",
 	codeRateLimited:                      "Too many requests",
+	phonebook.ECodeSecretKeyRequired:     "Server key required",
 }
 
 // Problem is an RFC 9457 problem document with phonebook's extensions.

@@ -41,6 +41,7 @@ func newFuzzNative(f *testing.F) *fuzzNative {
 	}
 	f.Cleanup(func() { _ = st.Close() })
 	svc := phonebook.NewService(st, nil)
+	svc.SetSealer(testSealer(f))
 	// No rate limit: the fuzzer sends far more than a client may.
 	srv := httpapi.NewServer(slog.New(slog.DiscardHandler), svc, httpapi.Options{RateLimit: &httpapi.RateLimit{}})
 	t, err := svc.CreateTenant(ctx, phonebook.TenantInput{Slug: "acme"})

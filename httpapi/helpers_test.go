@@ -19,6 +19,7 @@ import (
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/httpapi"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
 
@@ -77,6 +78,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
 	e := &env{svc: phonebook.NewService(st, nil), logs: &logBuffer{}}
+	e.svc.SetSealer(testSealer(t))
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.api = httpapi.NewServer(log, e.svc, httpapi.Options{})
 	e.srv = httptest.NewServer(e.api)
@@ -408,4 +410,15 @@ func (e *env) countCustomers(t *testing.T, key string) int {
 		t.Fatalf("countCustomers: more than 500 customers")
 	}
 	return len(list(m, "data"))
+}
+
+// testSealer is a server key for tests: webhooks and signing secrets are
+// never stored in clear, so a service without one cannot create them.
+func testSealer(t testing.TB) *secretbox.Box {
+	t.Helper()
+	box, err := secretbox.New("test-server-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
 }

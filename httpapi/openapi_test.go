@@ -42,6 +42,7 @@ func mustOpenAPIServerFunc(t *testing.T, opts func(*slog.Logger, *phonebook.Serv
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	svc := phonebook.NewService(store, nil)
+	svc.SetSealer(testSealer(t))
 	log := slog.New(slog.DiscardHandler)
 	return httpapi.NewServer(log, svc, opts(log, svc))
 }

@@ -20,7 +20,7 @@ func (s *Server) allRoutes(dialects []Dialect) []Route {
 	docs := apidocs.Handler("/docs", "/openapi.json")
 	routes := []Route{
 		{Method: http.MethodGet, Pattern: "/healthz", Public: true, Handler: handleHealthz()},
-		{Method: http.MethodGet, Pattern: "/readyz", Public: true, Handler: handleReadyz(svc)},
+		{Method: http.MethodGet, Pattern: "/readyz", Public: true, Handler: s.handleReadyz()},
 		{Method: http.MethodGet, Pattern: "/metrics", Public: true, Handler: promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})},
 		{Method: http.MethodGet, Pattern: "/openapi.json", Public: true, Handler: handleOpenAPI()},
 		{Method: http.MethodGet, Pattern: "/docs", Public: true, Handler: docs},

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/authlimit"
+	"github.com/phonebook/phonebook/clientaddr"
 	"github.com/phonebook/phonebook/dialect"
 )
 
@@ -30,6 +32,19 @@ type Options struct {
 	// RateLimit is the per-key limit; nil means DefaultRateLimit, a zero
 	// Rate turns it off.
 	RateLimit *RateLimit
+	// Keys is the per-key limiter, shared with the web console so its
+	// pages count against the same bucket; made from RateLimit when nil.
+	Keys *authlimit.Keys
+	// AuthFailures limits failed authentications per client address
+	// (PHONEBOOK_AUTH_FAILURES_PER_MINUTE); nil limits nothing.
+	AuthFailures *authlimit.Failures
+	// ClientAddr finds the client's address behind trusted proxies; nil
+	// takes the connection's peer.
+	ClientAddr *clientaddr.Resolver
+	// ProbeInterval is how often /readyz tries a write at most;
+	// DefaultProbeInterval when 0. A failing store is tried again every
+	// ProbeInterval/5.
+	ProbeInterval time.Duration
 }
 
 // Dialect is a vendor wire format served on the same store and keys.
@@ -46,7 +61,10 @@ type Server struct {
 	routes   []Route
 	metrics  *metrics
 	registry *prometheus.Registry
-	limiter  *limiter
+	keys     *authlimit.Keys
+	failures *authlimit.Failures
+	clients  *clientaddr.Resolver
+	ready    *readiness
 }
 
 // NewServer returns the whole HTTP API over svc.
@@ -60,7 +78,12 @@ func NewServer(log *slog.Logger, svc *phonebook.Service, opts Options) *Server {
 	if opts.RateLimit != nil {
 		rl = *opts.RateLimit
 	}
-	s := &Server{log: log, svc: svc, mux: http.NewServeMux(), metrics: newMetrics(reg), registry: reg, limiter: newLimiter(rl)}
+	keys := opts.Keys
+	if keys == nil {
+		keys = NewKeyLimit(rl)
+	}
+	s := &Server{log: log, svc: svc, mux: http.NewServeMux(), metrics: newMetrics(reg), registry: reg,
+		keys: keys, failures: opts.AuthFailures, clients: opts.ClientAddr, ready: newReadiness(svc.Store(), opts.ProbeInterval)}
 	s.routes = s.allRoutes(opts.Dialects)
 	s.mount()
 	return s
@@ -128,6 +151,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		h = s.idempotent(h)
 	}
 	if !rt.Public {
+		h = checkUTF8(rt, h)
 		h = s.authenticate(rt, h)
 	}
 	return s.observe(rt.Pattern, h)

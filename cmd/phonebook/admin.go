@@ -16,6 +16,12 @@ import (
 // withService opens the store named by dbURL, runs fn with a service over
 // it, and closes the store.
 func (c *cli) withService(ctx context.Context, dbURL string, fn func(*phonebook.Service) error) (err error) {
+	return c.withServiceKey(ctx, dbURL, false, fn)
+}
+
+// withServiceKey is withService; with createKey, a SQLite store without a
+// key file gets one (the command is about to seal a secret).
+func (c *cli) withServiceKey(ctx context.Context, dbURL string, createKey bool, fn func(*phonebook.Service) error) (err error) {
 	store, err := openStore(ctx, dbURL)
 	if err != nil {
 		return err
@@ -25,18 +31,25 @@ func (c *cli) withService(ctx context.Context, dbURL string, fn func(*phonebook.
 			err = fmt.Errorf("close store: %w", cerr)
 		}
 	}()
-	svc, err := c.newService(store)
+	svc, err := c.newService(store, dbURL, createKey)
 	if err != nil {
 		return err
 	}
 	return fn(svc)
 }
 
-// newService returns the service over store, able to keep signing secrets
-// when PHONEBOOK_SECRET_KEY is set.
-func (c *cli) newService(store phonebook.Store) (*phonebook.Service, error) {
+// newService returns the service over store (named by dbURL), sealing
+// secrets under the server key (see secretKey; the SQLite key file is
+// generated only with createKey: serve's first start, or a command about
+// to seal a secret); without one it refuses to create secret-bearing
+// objects rather than store their secrets in clear.
+func (c *cli) newService(store phonebook.Store, dbURL string, createKey bool) (*phonebook.Service, error) {
 	svc := phonebook.NewService(store, nil)
-	if key := c.getenv(envSecretKey); key != "" {
+	key, _, err := c.secretKeySource(dbURL, createKey)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
 		box, err := secretbox.New(key)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", envSecretKey, err)
@@ -130,7 +143,7 @@ func (c *cli) keysCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+	return c.withServiceKey(ctx, c.orEnv(*db, envDB, defaultDB), *signing != "", func(svc *phonebook.Service) error {
 		k, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: *tenant, Name: *name, Scopes: sc, SigningSecret: *signing})
 		if err != nil {
 			return err

@@ -24,6 +24,7 @@ import (
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/events"
+	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
 )
 
@@ -219,6 +220,9 @@ func TestEventsCommitWithChanges(t *testing.T) {
 		defer st.Close()
 		svc := phonebook.NewService(st, nil)
 		svc.SetWebhookPolicy(phonebook.WebhookPolicy{AllowPrivate: true}) // the receiver listens on 127.0.0.1
+		if box, err := secretbox.New("test-server-key-0123456789"); err == nil {
+			svc.SetSealer(box)
+		}
 		if _, _, _, err := svc.Bootstrap(ctx, evKey); err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +238,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	l := &evLedger{phones: map[int64]int64{}, phonesDeleted: map[int64]bool{}, custDeleted: map[int64]bool{}, renamed: map[int64]string{}}
 	const kills = 4
 	for range kills {
-		p := startProc(t, bin, db, envRateLimit+"=0", envWebhookAllowPrivate+"=true")
+		p := startProc(t, bin, db, envRateLimit+"=0", envWebhookAllowPrivate+"=true", envSecretKey+"=test-server-key-0123456789")
 		stop := make(chan struct{})
 		wg := evLoad(p.url, l, stop, 12)
 		time.Sleep(time.Duration(400+rand.IntN(400)) * time.Millisecond)
@@ -249,7 +253,7 @@ func TestEventsCommitWithChanges(t *testing.T) {
 	// A last, clean run: the Deliverer sends what is due. Deliveries a
 	// killed process had claimed stay leased (30 s) with those queued
 	// behind them; everything else goes out.
-	p := startProc(t, bin, db, envRateLimit+"=0", envWebhookAllowPrivate+"=true")
+	p := startProc(t, bin, db, envRateLimit+"=0", envWebhookAllowPrivate+"=true", envSecretKey+"=test-server-key-0123456789")
 	conn, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)

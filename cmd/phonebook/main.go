@@ -36,9 +36,15 @@ const (
 	envBootstrapKey = "PHONEBOOK_BOOTSTRAP_KEY"
 	envSecretKey    = "PHONEBOOK_SECRET_KEY"
 	envPublicURL    = "PHONEBOOK_PUBLIC_URL"
-	envRateLimit    = "PHONEBOOK_RATE_LIMIT"
-	envRateBurst    = "PHONEBOOK_RATE_BURST"
-	envLogFormat    = "PHONEBOOK_LOG_FORMAT"
+	// envSecretKeyFile names a file holding the server key.
+	envSecretKeyFile = "PHONEBOOK_SECRET_KEY_FILE"
+	// envSecretKeyNew is the new server key of "secrets rotate".
+	envSecretKeyNew   = "PHONEBOOK_SECRET_KEY_NEW"
+	envAuthFailures   = "PHONEBOOK_AUTH_FAILURES_PER_MINUTE"
+	envTrustedProxies = "PHONEBOOK_TRUSTED_PROXIES"
+	envRateLimit      = "PHONEBOOK_RATE_LIMIT"
+	envRateBurst      = "PHONEBOOK_RATE_BURST"
+	envLogFormat      = "PHONEBOOK_LOG_FORMAT"
 
 	envNATSURL           = "PHONEBOOK_NATS_URL"
 	envNATSStream        = "PHONEBOOK_NATS_STREAM"
@@ -73,6 +79,8 @@ Commands:
                           its secret is shown once
   keys list               list the API keys (never their secrets)
   keys revoke ID          revoke an API key
+  secrets rotate          re-seal every stored secret under a new server key
+                          (PHONEBOOK_SECRET_KEY_NEW or --new-key-file)
   migrate                 run the database migrations
   backup FILE             write a consistent copy of the SQLite database to FILE
                           while the server keeps running
@@ -94,7 +102,19 @@ Environment:
   PHONEBOOK_PUBLIC_URL     URL clients reach serve at, when --public-url is not
                            given; https://... makes console cookies Secure
   PHONEBOOK_BOOTSTRAP_KEY  secret of the admin key serve creates on an empty store
-  PHONEBOOK_SECRET_KEY     server key (16+ characters) that encrypts signing secrets
+                           (24+ characters)
+  PHONEBOOK_SECRET_KEY     server key (16+ characters) that seals webhook and signing
+                           secrets (default: the file <db>.secret-key beside a SQLite
+                           database, generated on the first start)
+  PHONEBOOK_SECRET_KEY_FILE
+                           a file holding the server key
+  PHONEBOOK_SECRET_KEY_NEW the new key of "secrets rotate"
+  PHONEBOOK_AUTH_FAILURES_PER_MINUTE
+                           failed authentications per client address and minute
+                           before 429 (default 30, 0 = off; --auth-failures-per-minute)
+  PHONEBOOK_TRUSTED_PROXIES
+                           comma-separated CIDRs/IPs of reverse proxies whose
+                           X-Forwarded-For/-Proto are believed (--trusted-proxies)
   PHONEBOOK_RATE_LIMIT     requests per second per API key (default 1000, 0 = off)
   PHONEBOOK_RATE_BURST     burst per API key (default 2000)
   PHONEBOOK_LOG_FORMAT     text (default) or json
@@ -210,6 +230,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			"create": c.keysCreate,
 			"list":   c.keysList,
 			"revoke": c.keysRevoke,
+		})
+	case "secrets":
+		return c.subcommand(ctx, "secrets", rest, map[string]func(context.Context, []string) error{
+			"rotate": c.secretsRotate,
 		})
 	case "migrate":
 		return c.migrate(ctx, rest)

@@ -48,6 +48,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	natsFlag := fs.String("nats", "", "also publish events to NATS JetStream at `URL` (nats://host:4222; env "+envNATSURL+")")
 	hookFlags := webhookFlags(fs)
 	publicURLFlag := fs.String("public-url", "", "the `URL` clients reach this server at (env "+envPublicURL+"); https://... makes the console's cookies Secure")
+	proxiesFlag := fs.String("trusted-proxies", "", "comma-separated `CIDRs` or IPs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env "+envTrustedProxies+")")
+	failuresFlag := fs.String("auth-failures-per-minute", "", "failed authentications a client address may make per `minute` before 429 (env "+envAuthFailures+", default 30, 0 = off)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -68,6 +70,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err := checkPublicURL(publicURL); err != nil {
 		return usageErrorf(fs, "%v", err)
 	}
+	if err := checkBootstrapKey(c.getenv(envBootstrapKey)); err != nil {
+		return err
+	}
+	g, err := c.newGuard(*proxiesFlag, *failuresFlag)
+	if err != nil {
+		return err
+	}
 
 	if c.getenv("GOMEMLIMIT") == "" {
 		// A soft limit on the Go heap: with GOGC's default the heap may grow
@@ -82,7 +91,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = c.serveStore(ctx, addr, natsURL, c.consoleOptions(publicURL), store)
+	copts, err := c.consoleOptions(publicURL, dbURL)
+	if err == nil {
+		err = c.serveStore(ctx, addr, natsURL, dbURL, copts, store, g)
+	}
 	if cerr := store.Close(); cerr != nil {
 		c.log.Error("closing the store", "err", cerr)
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -95,8 +107,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 
 // serveStore runs the server on an open store; the caller closes it. The
 // outbox workers (webhooks, NATS) have stopped when it returns.
-func (c *cli) serveStore(ctx context.Context, addr, natsURL string, copts console.Options, store phonebook.Store) error {
-	svc, err := c.newService(store)
+func (c *cli) serveStore(ctx context.Context, addr, natsURL, dbURL string, copts console.Options, store phonebook.Store, g *guard) error {
+	svc, err := c.newService(store, dbURL, true)
 	if err != nil {
 		return err
 	}
@@ -141,7 +153,7 @@ func (c *cli) serveStore(ctx context.Context, addr, natsURL string, copts consol
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(c.log, svc, httpapi.Options{Dialects: dialects(c.log, svc, copts), RateLimit: rl}),
+		Handler:           httpapi.NewServer(c.log, svc, g.apiOptions(httpapi.Options{Dialects: dialects(c.log, svc, g.consoleOptions(copts)), RateLimit: rl})),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -339,11 +351,15 @@ func checkNATSURL(s string) error {
 // node sharing it, and across restarts), and Secure cookies when clients
 // reach the server over https (publicURL; over TLS served here they always
 // are).
-func (c *cli) consoleOptions(publicURL string) console.Options {
-	return console.Options{
-		SecretKey:     c.getenv(envSecretKey), // TODO(merge): c.secretKey(dbURL)
-		SecureCookies: strings.HasPrefix(strings.ToLower(publicURL), "https://"),
+func (c *cli) consoleOptions(publicURL, dbURL string) (console.Options, error) {
+	key, err := c.secretKey(dbURL)
+	if err != nil {
+		return console.Options{}, err
 	}
+	return console.Options{
+		SecretKey:     key,
+		SecureCookies: strings.HasPrefix(strings.ToLower(publicURL), "https://"),
+	}, nil
 }
 
 // checkPublicURL rejects a public URL that is not an absolute http(s) URL

@@ -47,6 +47,7 @@ var codes = map[string]vendorCode{
 	phonebook.ECodeIdempotencyReused: {2237, http.StatusUnprocessableEntity, ""},
 	phonebook.ECodeUnauthorized:      {3001, http.StatusUnauthorized, ""},
 	phonebook.ECodeForbidden:         {3002, http.StatusForbidden, ""},
+	phonebook.ECodeRateLimited:       {3003, http.StatusTooManyRequests, "Too many requests, retry after the time in Retry-After"},
 	phonebook.ECodeUnavailable:       {9998, http.StatusServiceUnavailable, "Service temporarily unavailable, retry later"},
 	phonebook.ECodeInternal:          {9999, http.StatusInternalServerError, "Internal error"},
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect"
 	"github.com/phonebook/phonebook/phone"
 )
 
@@ -80,6 +81,10 @@ func isPhoneType(s string) bool {
 func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return malformed("the request body is empty")
+	}
+	if field, bad := dialect.InvalidUTF8JSON(body); bad {
+		// encoding/json would store U+FFFD for each bad byte: refuse instead.
+		return phonebook.Errorf(phonebook.ECodeValidation, domainFieldOr(field), "%s is not valid UTF-8", field)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
@@ -179,4 +184,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// domainFieldOr is the domain's name of a Cross River field, or the
+// field's own name when the domain has none.
+func domainFieldOr(vendor string) string {
+	if d := domainField(vendor); d != "" {
+		return d
+	}
+	return vendor
 }

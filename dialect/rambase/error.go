@@ -35,6 +35,7 @@ const (
 	keyInvalidValue     = "invalid_value"
 	keyUnauthorized     = "unauthorized"
 	keyForbidden        = "forbidden"
+	keyRateLimited      = "rate_limited"
 	keyDatabase         = "database"
 	keyUnavailable      = "unavailable"
 	keyInternal         = "internal"
@@ -80,6 +81,7 @@ var errorTable = map[string]errDef{
 	keyUnauthorized:     {109030, http.StatusUnauthorized, "Access token is missing or invalid"},
 	keyForbidden:        {109031, http.StatusForbidden, "The access token lacks the permission for this API resource"},
 	keyDatabase:         {109032, http.StatusForbidden, "Database/company not accessible"},
+	keyRateLimited:      {109033, http.StatusTooManyRequests, "Too many requests, retry after the time in Retry-After"},
 	keyUnavailable:      {109098, http.StatusServiceUnavailable, "Service unavailable, try again later"},
 	keyInternal:         {109099, http.StatusInternalServerError, "Internal error"},
 }
@@ -196,6 +198,8 @@ func classify(e *phonebook.Error) string {
 		return keyUnauthorized
 	case phonebook.ECodeForbidden:
 		return keyForbidden
+	case phonebook.ECodeRateLimited:
+		return keyRateLimited
 	case phonebook.ECodeUnavailable:
 		return keyUnavailable
 	}

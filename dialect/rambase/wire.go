@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect"
 )
 
 // --- formats ---
@@ -175,6 +176,9 @@ func echoName(s string) string {
 // CharsetReader is set (only UTF-8), and nothing is ever fetched.
 func decodeXML(body []byte) (phoneIn, error) {
 	var p phoneIn
+	if field, bad := dialect.InvalidUTF8XML(body); bad {
+		return p, failf(keyInvalidValue, field, field+" is not valid UTF-8")
+	}
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.Strict = true
 	malformed := func(msg string) error { return failf(keyMalformedBody, "", msg) }
@@ -296,6 +300,10 @@ type phoneJSON struct {
 // decodeJSON reads {"Phone": {...}} or the bare {...}. Keys match
 // case-insensitively (RamBase's JSON is often written in camel case).
 func decodeJSON(body []byte) (phoneIn, error) {
+	if field, bad := dialect.InvalidUTF8JSON(body); bad {
+		// encoding/json would store U+FFFD for each bad byte: refuse instead.
+		return phoneIn{}, failf(keyInvalidValue, field, field+" is not valid UTF-8")
+	}
 	var top map[string]json.RawMessage
 	if err := strictJSON(body, &top, false); err != nil {
 		return phoneIn{}, err

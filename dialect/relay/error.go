@@ -35,6 +35,7 @@ var errorTable = map[string]errorCase{
 	phonebook.ECodeUnauthorized: {http.StatusUnauthorized, fixed("Unauthorized: missing or invalid " + HeaderAPIKey)},
 	phonebook.ECodeForbidden:    {http.StatusUnauthorized, fixed("API key lacks permission")},
 	codeBodyTooLarge:            {http.StatusRequestEntityTooLarge, domainMessage},
+	phonebook.ECodeRateLimited:  {http.StatusTooManyRequests, fixed("too many requests, retry after the time in Retry-After")},
 	phonebook.ECodeUnavailable:  {http.StatusServiceUnavailable, fixed("service unavailable, please retry your request")},
 	phonebook.ECodeInternal:     {http.StatusInternalServerError, fixed("internal error")},
 }

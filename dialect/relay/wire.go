@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect"
 )
 
 // Relay's own values and limits (DESIGN §4).
@@ -78,6 +79,10 @@ type messageBody struct {
 // decodeAddPhone reads one JSON object (or null) from body.
 func decodeAddPhone(body []byte) (*addPhoneRequest, error) {
 	var req addPhoneRequest
+	if field, bad := dialect.InvalidUTF8JSON(body); bad {
+		// encoding/json would store U+FFFD for each bad byte: refuse instead.
+		return nil, phonebook.Errorf(phonebook.ECodeValidation, field, "%s is not valid UTF-8", field)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&req); err != nil {
 		return nil, jsonError(err)

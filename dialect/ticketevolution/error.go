@@ -47,6 +47,7 @@ var errorTable = map[string]wireError{
 	phonebook.ECodeNotFound:       {status: http.StatusNotFound},
 	phonebook.ECodeUnauthorized:   {status: http.StatusUnauthorized},
 	phonebook.ECodeForbidden:      {status: http.StatusForbidden},
+	phonebook.ECodeRateLimited:    {status: http.StatusTooManyRequests, message: "Too many requests, retry after the time in Retry-After"},
 	phonebook.ECodeUnavailable:    {status: http.StatusServiceUnavailable, message: "Service unavailable, try again later"},
 	phonebook.ECodeInternal:       {status: http.StatusInternalServerError, message: "Internal server error"},
 	codeMalformedJSON:             {status: http.StatusBadRequest},

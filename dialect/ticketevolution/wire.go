@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/dialect"
 	"github.com/phonebook/phonebook/phone"
 )
 
@@ -121,6 +122,10 @@ func decodeObject(body []byte, v any) error {
 	}
 	if trimmed[0] != '{' {
 		return errorf(codeMalformedJSON, "", "the request body must be a JSON object")
+	}
+	if field, bad := dialect.InvalidUTF8JSON(trimmed); bad {
+		// encoding/json would store U+FFFD for each bad byte: refuse instead.
+		return errorf(phonebook.ECodeValidation, field, "%s is not valid UTF-8", field)
 	}
 	if err := json.Unmarshal(trimmed, v); err != nil {
 		var syn *json.SyntaxError

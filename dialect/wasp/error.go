@@ -53,6 +53,7 @@ var codes = map[string]wtCode{
 	codeMediaType:               {-2005, http.StatusUnsupportedMediaType},
 	phonebook.ECodeUnauthorized: {-3001, http.StatusUnauthorized},
 	phonebook.ECodeForbidden:    {-3002, http.StatusForbidden},
+	phonebook.ECodeRateLimited:  {-3003, http.StatusTooManyRequests},
 	phonebook.ECodeUnavailable:  {-9001, http.StatusServiceUnavailable},
 	phonebook.ECodeInternal:     {-9999, http.StatusInternalServerError},
 }

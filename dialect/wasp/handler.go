@@ -72,7 +72,7 @@ func bearer(r *http.Request) string {
 func writeDenied(w http.ResponseWriter, _ *http.Request, err error) {
 	code := phonebook.ErrorCode(err)
 	switch code {
-	case phonebook.ECodeForbidden, phonebook.ECodeUnavailable, phonebook.ECodeInternal:
+	case phonebook.ECodeForbidden, phonebook.ECodeUnavailable, phonebook.ECodeInternal, phonebook.ECodeRateLimited:
 		// A store that fails while the key is checked is a server problem,
 		// not a bad key: the client must retry, not replace its key.
 	default:
@@ -163,6 +163,10 @@ func readBody(r *http.Request) ([]json.RawMessage, string, string) {
 	}
 	if body[0] != '[' {
 		return nil, codeMalformed, messageMalformed
+	}
+	if field, bad := dialect.InvalidUTF8JSON(body); bad {
+		// encoding/json would store U+FFFD for each bad byte: refuse instead.
+		return nil, phonebook.ECodeValidation, field + " is not valid UTF-8"
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var raws []json.RawMessage

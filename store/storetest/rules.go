@@ -135,7 +135,7 @@ func testKeys(t *testing.T, open Opener) {
 	_, err = bare.Authenticate(ctx, signedSecret)
 	WantCode(t, err, phonebook.ECodeUnauthorized, "")
 	_, _, err = bare.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}, SigningSecret: "generate"})
-	WantCode(t, err, phonebook.ECodeValidation, "signing_secret")
+	WantCode(t, err, phonebook.ECodeSecretKeyRequired, "signing_secret")
 	_, _, err = e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Scopes: []string{"admin"}, SigningSecret: "short"})
 	WantCode(t, err, phonebook.ECodeValidation, "signing_secret")
 	_, _, err = e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "nope", Scopes: []string{"admin"}})

@@ -166,6 +166,8 @@ func Run(t *testing.T, open Opener) {
 		{"SMSKeywords", testSMSKeywords},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"WebhookLimit", testWebhookLimit},
+		{"SecretsReseal", testSecretsReseal},
+		{"ProbeWrite", testProbeWrite},
 		{"Publications", testPublications},
 		{"OutboxInOneTx", testOutboxInOneTx},
 		{"ConcurrentPrimary", testConcurrentPrimary},

@@ -42,6 +42,8 @@ import (
 	"time"
 
 	"github.com/phonebook/phonebook"
+	"github.com/phonebook/phonebook/authlimit"
+	"github.com/phonebook/phonebook/clientaddr"
 	"github.com/phonebook/phonebook/dialect"
 )
 
@@ -77,6 +79,15 @@ type Options struct {
 	// Now is the clock of pages and imports; time.Now when nil. Sessions
 	// expire by the service's clock, which keeps their records.
 	Now func() time.Time
+	// Keys is the per-key rate limit of the API (httpapi.Options.Keys):
+	// pages count against the bucket of the key signed in with. Nil: none.
+	Keys *authlimit.Keys
+	// AuthFailures limits the failed sign-ins per client address, shared
+	// with the API's failed authentications. Nil: none.
+	AuthFailures *authlimit.Failures
+	// ClientAddr finds the client's address behind trusted proxies; nil
+	// takes the connection's peer.
+	ClientAddr *clientaddr.Resolver
 }
 
 // Console serves the web console.
@@ -229,6 +240,11 @@ func (c *Console) withSession(scope string, h handlerFunc) http.Handler {
 		a.Source = "console"
 		s := &session{auth: a, token: token, csrf: c.seal.csrfToken("session", token)}
 		s.ctx = phonebook.NewContextWithAuth(r.Context(), a)
+		if !c.opts.Keys.Allow(w.Header(), a.Key.ID) {
+			// The same bucket as the key's API calls: pages are no way around it.
+			c.errorPage(w, r, s, phonebook.Errorf(phonebook.ECodeRateLimited, "", "too many requests for this API key"))
+			return
+		}
 		if r.Method == http.MethodPost {
 			if ok, tooBig := c.checkPost(w, r, s.csrf); !ok {
 				if tooBig != nil {
@@ -479,6 +495,9 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 	case phonebook.ECodeUnavailable:
 		status, p.Heading, p.Message = http.StatusServiceUnavailable, "Try again in a moment", "The database cannot be reached right now."
 		w.Header().Set("Retry-After", "1")
+	case phonebook.ECodeRateLimited:
+		// Retry-After is set by whoever refused the request.
+		status, p.Heading, p.Message = http.StatusTooManyRequests, "Slow down", "Too many requests: "+phonebook.ErrorMessage(err)+". Wait "+w.Header().Get("Retry-After")+" seconds and try again."
 	case phonebook.ECodeInternal:
 		p.Heading, p.Message = "Something went wrong", "The request could not be completed. If it keeps happening, give the request id below to the operators."
 		c.log.Error("console: internal error", "path", r.URL.Path, "err", err)

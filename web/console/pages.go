@@ -51,9 +51,19 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		c.showLogin(w, r, http.StatusUnprocessableEntity, next, "", "Enter an API key.")
 		return
 	}
+	// Guessing keys here costs what it costs on the API: the same count of
+	// failures per address, checked before the key is looked up.
+	ip := c.opts.ClientAddr.ClientIP(r)
+	if wait, blocked := c.opts.AuthFailures.Blocked(ip); blocked {
+		secs := strconv.Itoa(int(wait.Seconds()))
+		w.Header().Set("Retry-After", secs)
+		c.showLogin(w, r, http.StatusTooManyRequests, next, "", "Too many failed sign-ins from your address. Wait "+secs+" seconds and try again.")
+		return
+	}
 	token, _, err := c.svc.StartSession(r.Context(), key, c.opts.SessionTTL)
 	if err != nil {
 		if phonebook.IsCode(err, phonebook.ECodeUnauthorized) {
+			c.opts.AuthFailures.Fail(ip)
 			c.showLogin(w, r, http.StatusUnauthorized, next, "", "That API key is not valid: it is unknown or revoked.")
 			return
 		}

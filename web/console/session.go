@@ -121,11 +121,11 @@ func randomID() string {
 }
 
 // cookie returns a console cookie: HttpOnly, SameSite=Strict, scoped to
-// /console, Secure over TLS or when the options ask for it (the public URL
-// is https://: TLS ends at a proxy in front).
+// /console, Secure over TLS, when the options ask for it (the public URL
+// is https://: TLS ends at a proxy in front), or when a trusted proxy says
+// the client came over https (X-Forwarded-Proto).
 func (c *Console) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
-	// TODO(merge): also clientaddr.HTTPS(r), X-Forwarded-Proto from a trusted proxy.
-	secure := c.opts.SecureCookies || r.TLS != nil
+	secure := c.opts.SecureCookies || c.opts.ClientAddr.HTTPS(r)
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,
