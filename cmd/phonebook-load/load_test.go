@@ -378,6 +378,11 @@ func checkLatency(t *testing.T, what string, r *report) {
 func TestScenarios(t *testing.T) {
 	t.Parallel()
 	for _, sc := range scenarioNames {
+		if strings.HasPrefix(sc, "pocketbase-") {
+			// they need a PocketBase: scripts/bench/pocketbase's own
+			// module runs them against one (TestLoadGenerator there)
+			continue
+		}
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
 			url, key := newServer(t, noLimit)

@@ -13,6 +13,10 @@
 //	batch-500     POST /v1/phones/batch, 500 upserts over a pool of numbers
 //	              (--batch-size changes the 500)
 //	mixed         80 % get-customer/lookup/list-phones, 20 % create-phone/PATCH phone
+//	pocketbase-get-customer  GET /api/collections/customers/records/{id}?expand=phones_via_customer
+//	              of the PocketBase at --url (scripts/bench/pocketbase), --key a
+//	              superuser's token: the customer with its phones
+//	pocketbase-create-phone  POST /api/collections/phones/records, a new random number
 //	bare          get-customer against a server inside phonebook-load that
 //	              answers a fixed body (a real get-customer answer) without
 //	              doing any work: the HTTP ceiling of the machine, measured
@@ -33,7 +37,8 @@
 // --bare-url http://127.0.0.1:9999 to measure the same server.
 //
 // Before measuring, setup creates --customers customers with one or two
-// phones each through the API (or, with --reuse, lists existing ones);
+// phones each through the API (or, with --reuse, lists existing ones; the
+// pocketbase-* scenarios always list the customers PocketBase holds);
 // the scenarios pick customers and numbers from them. Then --warmup runs
 // unmeasured, then the measured part. Latency is of every request, failed
 // ones included, from the worker's side (client encoding and decoding
@@ -218,6 +223,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	if o.bareURL != "" {
 		return runBareURL(ctx, o, hc, stdout, stderr)
+	}
+	if o.scenario == scPBGetCustomer || o.scenario == scPBCreatePhone {
+		return runPocketBase(ctx, o, hc, stdout, stderr)
 	}
 
 	so := *o

@@ -28,7 +28,7 @@ const (
 	scBare        = "bare"
 )
 
-var scenarioNames = []string{scCreatePhone, scGetCustomer, scListPhones, scLookup, scBatch500, scMixed, scBare}
+var scenarioNames = []string{scCreatePhone, scGetCustomer, scListPhones, scLookup, scBatch500, scMixed, scBare, scPBGetCustomer, scPBCreatePhone}
 
 // maxBatch is the most records of one POST /v1/phones/batch, and the
 // records of a batch-500 request unless --batch-size says otherwise.
@@ -340,6 +340,8 @@ type scenarios struct {
 	// bareNeedle is what every answer of the bare server holds: the id of
 	// the customer whose answer it sends.
 	bareNeedle string
+	// pb is set in the pocketbase-* scenarios.
+	pb *pocketBase
 }
 
 func newScenarios(c *client.Client, f *fixture, t *rawTarget, o *options) *scenarios {
@@ -401,6 +403,10 @@ func (s *scenarios) op(name string) Op {
 		return s.mixed
 	case scBare:
 		return s.bareGet
+	case scPBGetCustomer:
+		return s.getCustomer // the targets' paths and ids are PocketBase's
+	case scPBCreatePhone:
+		return s.pbCreatePhone
 	}
 	return nil
 }
@@ -432,32 +438,52 @@ type spare struct {
 }
 
 func (s *scenarios) createPhone(ctx context.Context, w *Worker) error {
-	path := ""
-	if t := s.pick(w); t.phones.Add(1) <= phoneCeiling {
-		path = t.phonesPath
-	} else {
-		sp, _ := w.State.(*spare)
-		if sp == nil || sp.phones >= phoneCeiling {
-			err := w.Untimed(func() error {
-				cu, err := s.c.CreateCustomer(ctx, client.CustomerInput{Name: fmt.Sprintf("load spare %d", w.ID)})
-				if err == nil {
-					sp = &spare{id: client.ID(cu.ID), phonesPath: "/v1/customers/" + client.ID(cu.ID) + "/phones"}
-					w.State = sp
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		sp.phones++
-		path = sp.phonesPath
+	_, path, err := s.phoneOwner(ctx, w)
+	if err != nil {
+		return err
 	}
 	c := s.conn(w)
 	b := append(c.scratch[:0], `{"number":"`...)
 	b = appendRandomNumber(b, w.Rand)
 	c.scratch = append(b, `","type":"mobile"}`...)
 	return s.send(ctx, w, http.MethodPost, path, c.scratch, http.StatusCreated)
+}
+
+// phoneOwner picks the customer a new phone goes to: a random target
+// while it has fewer than phoneCeiling phones, else the worker's spare
+// customer (made outside the measured time when it has none, or a full
+// one). It returns the customer's id and the path its phones are POSTed
+// to.
+func (s *scenarios) phoneOwner(ctx context.Context, w *Worker) (id, path string, err error) {
+	if t := s.pick(w); t.phones.Add(1) <= phoneCeiling {
+		return t.id, t.phonesPath, nil
+	}
+	sp, _ := w.State.(*spare)
+	if sp == nil || sp.phones >= phoneCeiling {
+		err := w.Untimed(func() error {
+			var err error
+			sp, err = s.newSpare(ctx, w)
+			w.State = sp
+			return err
+		})
+		if err != nil {
+			return "", "", err
+		}
+	}
+	sp.phones++
+	return sp.id, sp.phonesPath, nil
+}
+
+// newSpare makes a spare customer for worker w on phonebook.
+func (s *scenarios) newSpare(ctx context.Context, w *Worker) (*spare, error) {
+	if s.pb != nil {
+		return s.pb.newSpare(ctx, w)
+	}
+	cu, err := s.c.CreateCustomer(ctx, client.CustomerInput{Name: fmt.Sprintf("load spare %d", w.ID)})
+	if err != nil {
+		return nil, err
+	}
+	return &spare{id: client.ID(cu.ID), phonesPath: "/v1/customers/" + client.ID(cu.ID) + "/phones"}, nil
 }
 
 func (s *scenarios) updatePhone(ctx context.Context, w *Worker) error {
