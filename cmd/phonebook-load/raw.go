@@ -105,6 +105,16 @@ func (c *rawConn) do(ctx context.Context, method, path, contentType string, body
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
+	if c.stopHook != nil && c.hookCtx != ctx {
+		// A new context (the next phase of the run). When the hook of the
+		// last one already fired, it may not have set its deadline yet:
+		// it would cut a request of this phase short, so the connection
+		// goes with it.
+		if !c.stopHook() {
+			c.Close()
+		}
+		c.stopHook, c.hookCtx, c.hookConn = nil, nil, nil
+	}
 	if c.conn == nil {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", c.t.addr)
@@ -124,7 +134,7 @@ func (c *rawConn) do(ctx context.Context, method, path, contentType string, body
 	}
 	if c.hookCtx != ctx || c.hookConn != c.conn {
 		if c.stopHook != nil {
-			c.stopHook()
+			c.stopHook() // of a closed connection: whether it ran is moot
 		}
 		conn := c.conn
 		c.hookCtx, c.hookConn = ctx, conn

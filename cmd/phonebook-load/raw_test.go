@@ -441,3 +441,31 @@ func quietServe(conn net.Conn, ok, created []byte) {
 		}
 	}
 }
+
+// TestRawConnNextPhase: the cancel hook of a phase that has ended never
+// cuts a request of the next phase short (it used to, when it fired late:
+// a "timeout" in the report of a healthy run).
+func TestRawConnNextPhase(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Microsecond)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	rt, _ := newRawTarget(srv.URL, "")
+	c := newRawConn(rt)
+	defer c.Close()
+	for i := range 300 {
+		phase, end := context.WithCancel(context.Background())
+		if _, _, err := c.do(phase, "GET", "/", "", nil); err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		end()
+		next, endNext := context.WithCancel(context.Background())
+		_, _, err := c.do(next, "GET", "/", "", nil)
+		endNext()
+		if err != nil {
+			t.Fatalf("%d: the request after a phase: %v", i, err)
+		}
+	}
+}
