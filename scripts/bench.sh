@@ -194,9 +194,13 @@ if [ "${PG:-}" = 1 ] && [ -n "${PHONEBOOK_TEST_POSTGRES_URL:-}" ]; then
   psql "$PHONEBOOK_TEST_POSTGRES_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE"
 fi
 
+pb_settings=""
+if [ "$POCKETBASE" = 1 ]; then
+  pb_settings="; PocketBase $(awk '$1 == "github.com/pocketbase/pocketbase" {print $2}' scripts/bench/pocketbase/go.mod) (default settings, superuser-only rules, a superuser token per request)"
+fi
 cp "$results" "${OUT%.md}.jsonl"
 machine="$(nproc) cores, $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr), $(go version | awk '{print $3}')"
 "$work/benchreport" -machine "$machine" -commit "$(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty)" \
-  -settings "concurrency $CONCURRENCY, $RUNS runs x $DURATION per scenario (+1 s warmup), $CUSTOMERS customers x $PHONES phones loaded" \
+  -settings "concurrency $CONCURRENCY, $RUNS runs x $DURATION per scenario (+1 s warmup), $CUSTOMERS customers x $PHONES phones loaded$pb_settings" \
   < "$results" > "$OUT"
 echo "== wrote $OUT"
