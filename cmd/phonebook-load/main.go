@@ -13,13 +13,32 @@
 //	batch-500     POST /v1/phones/batch, 500 upserts over a pool of numbers
 //	              (--batch-size changes the 500)
 //	mixed         80 % get-customer/lookup/list-phones, 20 % create-phone/PATCH phone
+//	pocketbase-get-customer  GET /api/collections/customers/records/{id}?expand=phones_via_customer
+//	              of the PocketBase at --url (scripts/bench/pocketbase), --key a
+//	              superuser's token: the customer with its phones
+//	pocketbase-create-phone  POST /api/collections/phones/records, a new random number
 //	bare          get-customer against a server inside phonebook-load that
 //	              answers a fixed body (a real get-customer answer) without
 //	              doing any work: the HTTP ceiling of the machine, measured
-//	              with the same client, transport and JSON decoding
+//	              with the same client and the same check of the answer;
+//	              with --bare-url, against a --serve-bare server instead
+//
+// The measured requests go out on one kept-alive HTTP/1.1 connection per
+// worker, written and read by phonebook-load itself rather than net/http's
+// client, and each answer is checked for what the scenario needs only: its
+// status and, for get-customer and bare, the customer's id in the body. So
+// the generator takes little of the CPU the server needs (its bare is
+// checked against wrk by scripts/bench-loadgen.sh).
+//
+//	phonebook-load --serve-bare 127.0.0.1:9999
+//
+// serves only the no-work handler of bare (a fixed answer: a customer with
+// two phones) until interrupted, for wrk and for --scenario bare
+// --bare-url http://127.0.0.1:9999 to measure the same server.
 //
 // Before measuring, setup creates --customers customers with one or two
-// phones each through the API (or, with --reuse, lists existing ones);
+// phones each through the API (or, with --reuse, lists existing ones; the
+// pocketbase-* scenarios always list the customers PocketBase holds);
 // the scenarios pick customers and numbers from them. Then --warmup runs
 // unmeasured, then the measured part. Latency is of every request, failed
 // ones included, from the worker's side (client encoding and decoding
@@ -82,6 +101,8 @@ type options struct {
 	seed        uint64
 	batchSize   int
 	cpuProfile  string
+	serveBare   string // address of --serve-bare
+	bareURL     string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
@@ -101,6 +122,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of the random source (0: from the clock; the report says which)")
 	fs.IntVar(&o.batchSize, "batch-size", maxBatch, "records of each batch-500 request (1 to 500)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to `FILE` (is the client the limit?)")
+	fs.StringVar(&o.serveBare, "serve-bare", "", "serve only bare's no-work handler at `ADDR` (host:port) until interrupted, for wrk and --bare-url")
+	fs.StringVar(&o.bareURL, "bare-url", "", "with --scenario bare, measure the --serve-bare server at `URL` instead of one inside this process (no phonebook server needed)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: phonebook-load --scenario NAME [flags]\n\nscenarios: %s\n\n", strings.Join(scenarioNames, ", "))
 		fs.PrintDefaults()
@@ -117,13 +140,25 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
 	}
+	if o.serveBare != "" {
+		if set["scenario"] {
+			problems = append(problems, "give --serve-bare or --scenario, not both")
+		}
+		if len(problems) > 0 {
+			return nil, usageError{errors.New(strings.Join(problems, "; "))}
+		}
+		return o, nil
+	}
 	if !slices.Contains(scenarioNames, o.scenario) {
 		problems = append(problems, fmt.Sprintf("--scenario must be one of %s", strings.Join(scenarioNames, ", ")))
 	}
 	if o.key == "" {
 		o.key = getenv("PHONEBOOK_KEY")
 	}
-	if o.key == "" {
+	if o.bareURL != "" && o.scenario != scBare {
+		problems = append(problems, "--bare-url is for --scenario bare")
+	}
+	if o.key == "" && o.bareURL == "" {
 		problems = append(problems, "give an API key with --key or $PHONEBOOK_KEY")
 	}
 	if set["duration"] && set["requests"] {
@@ -151,6 +186,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 		return nil, usageError{errors.New(strings.Join(problems, "; "))}
 	}
 	o.url = strings.TrimRight(o.url, "/")
+	o.bareURL = strings.TrimRight(o.bareURL, "/")
 	if o.seed == 0 {
 		o.seed = uint64(time.Now().UnixNano())
 	}
@@ -162,6 +198,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	o, err := parseFlags(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if o.serveBare != "" {
+		return serveBare(ctx, o.serveBare, stdout)
 	}
 	if o.cpuProfile != "" {
 		pf, err := os.Create(o.cpuProfile)
@@ -182,6 +221,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ua := client.WithUserAgent("phonebook-load/1")
 	c := client.New(o.url, o.key, client.WithHTTPClient(hc), ua)
 
+	if o.bareURL != "" {
+		return runBareURL(ctx, o, hc, stdout, stderr)
+	}
+	if o.scenario == scPBGetCustomer || o.scenario == scPBCreatePhone {
+		return runPocketBase(ctx, o, hc, stdout, stderr)
+	}
+
 	so := *o
 	if o.scenario == scBare {
 		so.customers = min(o.customers, 5) // a few answers to take a typical size from
@@ -197,7 +243,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stderr, "setup: %s %d customers with %d phones in %s\n", verb, len(f.targets), len(f.numbers), time.Since(start).Round(time.Millisecond))
 
-	s := &scenarios{c: c, f: f, batchSize: o.batchSize}
+	measured := o.url
 	switch o.scenario {
 	case scLookup, scMixed:
 		if len(f.numbers) == 0 {
@@ -207,12 +253,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := bareFixture(ctx, hc, o, f); err != nil {
 			return err
 		}
-		b, err := startBare(f.bareBody, f.bareETag)
+		b, err := startBare("127.0.0.1:0", f.bareBody, f.bareETag)
 		if err != nil {
 			return err
 		}
 		defer b.Close()
-		s.bare = client.New(b.url, o.key, client.WithHTTPClient(hc), ua)
+		measured = b.url
+	}
+	rt, err := newRawTarget(measured, "Bearer "+o.key)
+	if err != nil {
+		return err
+	}
+	s := newScenarios(c, f, rt, o)
+	defer s.Close()
+	if o.scenario == scBare {
+		s.bareNeedle = f.bareNeedle
 	}
 
 	st, err := Run(ctx, Config{
@@ -226,6 +281,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.scenario == scBatch500 {
 		rep.BatchSize = o.batchSize
 	}
+	return printReport(o, rep, st, stdout, stderr)
+}
+
+// printReport writes rep as text or JSON, and notes to stderr.
+func printReport(o *options, rep *report, st *Stats, stdout, stderr io.Writer) error {
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -248,8 +308,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // answer of median size among the setup's customers.
 func bareFixture(ctx context.Context, hc *http.Client, o *options, f *fixture) error {
 	type answer struct {
-		body []byte
-		etag string
+		body   []byte
+		etag   string
+		needle string
 	}
 	var answers []answer
 	for _, t := range f.targets {
@@ -257,11 +318,14 @@ func bareFixture(ctx context.Context, hc *http.Client, o *options, f *fixture) e
 		if err != nil {
 			return fmt.Errorf("setup: bare: %w", err)
 		}
-		answers = append(answers, answer{body, etag})
+		if !strings.Contains(string(body), t.needle) {
+			return fmt.Errorf("setup: bare: the answer of customer %s does not hold %s", t.id, t.needle)
+		}
+		answers = append(answers, answer{body, etag, t.needle})
 	}
 	slices.SortFunc(answers, func(a, b answer) int { return cmp.Compare(len(a.body), len(b.body)) })
 	m := answers[len(answers)/2]
-	f.bareBody, f.bareETag = m.body, m.etag
+	f.bareBody, f.bareETag, f.bareNeedle = m.body, m.etag, m.needle
 	return nil
 }
 
@@ -283,6 +347,7 @@ type report struct {
 	Seed          uint64            `json:"seed"`
 	BatchSize     int               `json:"batch_size,omitempty"` // records per request of batch-500
 	BareBodyBytes int               `json:"bare_body_bytes,omitempty"`
+	BareExternal  bool              `json:"bare_external,omitempty"` // bare measured a --serve-bare server (--bare-url)
 	Interrupted   bool              `json:"interrupted,omitempty"`
 }
 
@@ -315,7 +380,9 @@ func (r *report) writeText(w io.Writer) error {
 	var b strings.Builder
 	line := func(k, format string, a ...any) { fmt.Fprintf(&b, "%-13s "+format+"\n", append([]any{k}, a...)...) }
 	line("scenario", "%s", r.Scenario)
-	if r.BareBodyBytes > 0 {
+	if r.BareExternal {
+		line("server", "--serve-bare server at %s: a fixed %d-byte get-customer answer", r.URL, r.BareBodyBytes)
+	} else if r.BareBodyBytes > 0 {
 		line("server", "in-process bare server: a fixed %d-byte get-customer answer of %s", r.BareBodyBytes, r.URL)
 	} else {
 		line("server", "%s", r.URL)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ const (
 	scBare        = "bare"
 )
 
-var scenarioNames = []string{scCreatePhone, scGetCustomer, scListPhones, scLookup, scBatch500, scMixed, scBare}
+var scenarioNames = []string{scCreatePhone, scGetCustomer, scListPhones, scLookup, scBatch500, scMixed, scBare, scPBGetCustomer, scPBCreatePhone}
 
 // maxBatch is the most records of one POST /v1/phones/batch, and the
 // records of a batch-500 request unless --batch-size says otherwise.
@@ -47,27 +48,41 @@ type target struct {
 	numbers []string // E.164 of its phones at setup
 	extra   []string // numbers batch-500 may add to it
 	phones  atomic.Int32
+
+	// Made once, so that the measured requests build nothing.
+	path       string // /v1/customers/{id}
+	phonesPath string // /v1/customers/{id}/phones
+	needle     string // `"id":{id},`, which its get-customer answer holds
+}
+
+func newTarget(id string) *target {
+	return &target{id: id, path: "/v1/customers/" + id, phonesPath: "/v1/customers/" + id + "/phones", needle: `"id":` + id + `,`}
 }
 
 // phoneRef is one phone the update operation changes.
-type phoneRef struct{ customerID, phoneID string }
+type phoneRef struct{ customerID, phoneID, path string }
 
 // fixture is the data a run picks from, made (or found) by setup.
 type fixture struct {
-	targets []*target
-	numbers []string   // every number of every target, for lookup
-	phones  []phoneRef // every phone of every target, for updates
+	targets     []*target
+	numbers     []string   // every number of every target, for lookup
+	lookupPaths []string   // GET /v1/phones?number=... of each of numbers
+	phones      []phoneRef // every phone of every target, for updates
 	// bareBody is a get-customer answer of the real server, which the bare
 	// server sends back.
 	bareBody []byte
 	bareETag string
+	// bareNeedle is what bareBody holds: the id of its customer.
+	bareNeedle string
 }
 
 func (f *fixture) add(t *target, phones []client.Phone) {
 	for _, p := range phones {
 		t.numbers = append(t.numbers, p.E164)
 		f.numbers = append(f.numbers, p.E164)
-		f.phones = append(f.phones, phoneRef{t.id, client.ID(p.ID)})
+		f.lookupPaths = append(f.lookupPaths, "/v1/phones?"+url.Values{"number": {p.E164}}.Encode())
+		pid := client.ID(p.ID)
+		f.phones = append(f.phones, phoneRef{t.id, pid, t.path + "/phones/" + pid})
 	}
 	t.phones.Store(int32(len(phones)))
 	f.targets = append(f.targets, t)
@@ -80,7 +95,21 @@ var areaCodes = []int{202, 212, 312, 415, 504, 617, 713, 206}
 // randomNumber is a valid US number in international format, one of
 // 8*800*10000 = 64 million: collisions between runs are unlikely.
 func randomNumber(r *rand.Rand) string {
-	return fmt.Sprintf("+1 %d %d %04d", areaCodes[r.IntN(len(areaCodes))], 200+r.IntN(800), r.IntN(10000))
+	return string(appendRandomNumber(nil, r))
+}
+
+// appendRandomNumber appends a randomNumber to b, without allocating.
+func appendRandomNumber(b []byte, r *rand.Rand) []byte {
+	b = append(b, "+1 "...)
+	b = strconv.AppendInt(b, int64(areaCodes[r.IntN(len(areaCodes))]), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(200+r.IntN(800)), 10)
+	b = append(b, ' ')
+	n := r.IntN(10000)
+	for d := 1000; d > 0; d /= 10 {
+		b = append(b, byte('0'+n/d%10))
+	}
+	return b
 }
 
 // parallel runs f(0..n-1) on up to workers goroutines and returns the
@@ -164,7 +193,9 @@ func setup(ctx context.Context, c *client.Client, o *options, r *rand.Rand) (*fi
 		return nil, err
 	}
 	for _, cu := range made {
-		f.add(&target{id: client.ID(cu.ID), extra: extraNumbers(r)}, phones[cu.ID])
+		t := newTarget(client.ID(cu.ID))
+		t.extra = extraNumbers(r)
+		f.add(t, phones[cu.ID])
 	}
 	return f, nil
 }
@@ -185,7 +216,7 @@ func findFixture(ctx context.Context, c *client.Client, n int) (*fixture, error)
 	f := &fixture{}
 	r := rand.New(rand.NewPCG(uint64(n), 7))
 	err := c.IterateCustomers(ctx, client.ListCustomersParams{Limit: min(n, 500)}, func(cu *client.Customer) error {
-		t := &target{id: client.ID(cu.ID)}
+		t := newTarget(client.ID(cu.ID))
 		if len(cu.Phones) < phoneCeiling {
 			t.extra = extraNumbers(r)
 		}
@@ -235,8 +266,8 @@ type bareServer struct {
 	url string
 }
 
-func startBare(body []byte, etag string) (*bareServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startBare(addr string, body []byte, etag string) (*bareServer, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +306,10 @@ func classify(err error) string {
 	if errors.As(err, &re) {
 		return "batch record " + classify(re.first)
 	}
+	var ba *badAnswerError
+	if errors.As(err, &ba) {
+		return strconv.Itoa(ba.status) + " bad answer"
+	}
 	if e := client.AsError(err); e != nil {
 		if e.Code == "" {
 			return strconv.Itoa(e.Status)
@@ -293,10 +328,63 @@ func classify(err error) string {
 
 // scenarios holds what the operations need.
 type scenarios struct {
-	c         *client.Client // the real server
-	bare      *client.Client // the bare server (scenario bare)
+	c         *client.Client // the real server: setup, spare customers, batch-500
 	f         *fixture
 	batchSize int // records of a batch-500 request
+
+	// The measured requests (but batch-500's) go out on raw connections,
+	// one per worker, to the real server, or to the bare server in
+	// scenario bare.
+	target *rawTarget
+	conns  []*rawConn
+	// bareNeedle is what every answer of the bare server holds: the id of
+	// the customer whose answer it sends.
+	bareNeedle string
+	// pb is set in the pocketbase-* scenarios.
+	pb *pocketBase
+}
+
+func newScenarios(c *client.Client, f *fixture, t *rawTarget, o *options) *scenarios {
+	return &scenarios{c: c, f: f, batchSize: o.batchSize, target: t, conns: make([]*rawConn, o.concurrency)}
+}
+
+// conn is worker w's connection.
+func (s *scenarios) conn(w *Worker) *rawConn {
+	c := s.conns[w.ID]
+	if c == nil {
+		c = newRawConn(s.target)
+		s.conns[w.ID] = c
+	}
+	return c
+}
+
+// Close closes the workers' connections.
+func (s *scenarios) Close() {
+	for _, c := range s.conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// get GETs path on w's connection and checks the answer: 200, holding
+// needle when given.
+func (s *scenarios) get(ctx context.Context, w *Worker, path string, needle string) error {
+	status, body, err := s.conn(w).do(ctx, http.MethodGet, path, "", nil)
+	if err != nil {
+		return err
+	}
+	return checkAnswer(http.MethodGet, path, status, http.StatusOK, body, needle)
+}
+
+// send sends a JSON body and checks the status of the answer, and
+// nothing else: the scenarios that write need nothing back.
+func (s *scenarios) send(ctx context.Context, w *Worker, method, path string, body []byte, want int) error {
+	status, resp, err := s.conn(w).do(ctx, method, path, "application/json", body)
+	if err != nil {
+		return err
+	}
+	return checkAnswer(method, path, status, want, resp, "")
 }
 
 func (s *scenarios) op(name string) Op {
@@ -315,65 +403,96 @@ func (s *scenarios) op(name string) Op {
 		return s.mixed
 	case scBare:
 		return s.bareGet
+	case scPBGetCustomer:
+		return s.getCustomer // the targets' paths and ids are PocketBase's
+	case scPBCreatePhone:
+		return s.pbCreatePhone
 	}
 	return nil
 }
 
 func (s *scenarios) pick(w *Worker) *target { return s.f.targets[w.Rand.IntN(len(s.f.targets))] }
 
+// getCustomer checks that the answer holds the customer's id.
 func (s *scenarios) getCustomer(ctx context.Context, w *Worker) error {
-	_, err := s.c.GetCustomer(ctx, s.pick(w).id)
-	return err
+	t := s.pick(w)
+	return s.get(ctx, w, t.path, t.needle)
 }
 
+// listNeedle is in every answer of list-phones.
+const listNeedle = `"data":`
+
 func (s *scenarios) listPhones(ctx context.Context, w *Worker) error {
-	_, err := s.c.ListPhones(ctx, s.pick(w).id)
-	return err
+	return s.get(ctx, w, s.pick(w).phonesPath, listNeedle)
 }
 
 func (s *scenarios) lookup(ctx context.Context, w *Worker) error {
-	_, err := s.c.LookupNumber(ctx, s.f.numbers[w.Rand.IntN(len(s.f.numbers))], "")
-	return err
+	return s.get(ctx, w, s.f.lookupPaths[w.Rand.IntN(len(s.f.lookupPaths))], "")
 }
 
 // spare is a worker's own customer for create-phone once the customer it
 // picked has phoneCeiling phones.
 type spare struct {
-	id     string
-	phones int
+	id, phonesPath string
+	phones         int
 }
 
 func (s *scenarios) createPhone(ctx context.Context, w *Worker) error {
-	id := ""
-	if t := s.pick(w); t.phones.Add(1) <= phoneCeiling {
-		id = t.id
-	} else {
-		sp, _ := w.State.(*spare)
-		if sp == nil || sp.phones >= phoneCeiling {
-			err := w.Untimed(func() error {
-				cu, err := s.c.CreateCustomer(ctx, client.CustomerInput{Name: fmt.Sprintf("load spare %d", w.ID)})
-				if err == nil {
-					sp = &spare{id: client.ID(cu.ID)}
-					w.State = sp
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		sp.phones++
-		id = sp.id
+	_, path, err := s.phoneOwner(ctx, w)
+	if err != nil {
+		return err
 	}
-	_, err := s.c.AddPhone(ctx, id, client.PhoneInput{Number: randomNumber(w.Rand), Type: "mobile"})
-	return err
+	c := s.conn(w)
+	b := append(c.scratch[:0], `{"number":"`...)
+	b = appendRandomNumber(b, w.Rand)
+	c.scratch = append(b, `","type":"mobile"}`...)
+	return s.send(ctx, w, http.MethodPost, path, c.scratch, http.StatusCreated)
+}
+
+// phoneOwner picks the customer a new phone goes to: a random target
+// while it has fewer than phoneCeiling phones, else the worker's spare
+// customer (made outside the measured time when it has none, or a full
+// one). It returns the customer's id and the path its phones are POSTed
+// to.
+func (s *scenarios) phoneOwner(ctx context.Context, w *Worker) (id, path string, err error) {
+	if t := s.pick(w); t.phones.Add(1) <= phoneCeiling {
+		return t.id, t.phonesPath, nil
+	}
+	sp, _ := w.State.(*spare)
+	if sp == nil || sp.phones >= phoneCeiling {
+		err := w.Untimed(func() error {
+			var err error
+			sp, err = s.newSpare(ctx, w)
+			w.State = sp
+			return err
+		})
+		if err != nil {
+			return "", "", err
+		}
+	}
+	sp.phones++
+	return sp.id, sp.phonesPath, nil
+}
+
+// newSpare makes a spare customer for worker w on phonebook.
+func (s *scenarios) newSpare(ctx context.Context, w *Worker) (*spare, error) {
+	if s.pb != nil {
+		return s.pb.newSpare(ctx, w)
+	}
+	cu, err := s.c.CreateCustomer(ctx, client.CustomerInput{Name: fmt.Sprintf("load spare %d", w.ID)})
+	if err != nil {
+		return nil, err
+	}
+	return &spare{id: client.ID(cu.ID), phonesPath: "/v1/customers/" + client.ID(cu.ID) + "/phones"}, nil
 }
 
 func (s *scenarios) updatePhone(ctx context.Context, w *Worker) error {
 	p := s.f.phones[w.Rand.IntN(len(s.f.phones))]
-	label := "load " + strconv.Itoa(w.Rand.IntN(100000))
-	_, err := s.c.UpdatePhone(ctx, p.customerID, p.phoneID, client.PhonePatch{Label: &label})
-	return err
+	c := s.conn(w)
+	b := append(c.scratch[:0], `{"label":"load `...)
+	b = strconv.AppendInt(b, int64(w.Rand.IntN(100000)), 10)
+	c.scratch = append(b, `"}`...)
+	return s.send(ctx, w, http.MethodPatch, p.path, c.scratch, http.StatusOK)
 }
 
 // batch upserts batchSize (500) records over the pool of numbers of the targets: their
@@ -430,8 +549,8 @@ func (s *scenarios) mixed(ctx context.Context, w *Worker) error {
 	}
 }
 
-// bareGet is get-customer against the bare server.
+// bareGet is get-customer against the bare server: the same request, the
+// same check of the answer.
 func (s *scenarios) bareGet(ctx context.Context, w *Worker) error {
-	_, err := s.bare.GetCustomer(ctx, s.pick(w).id)
-	return err
+	return s.get(ctx, w, s.pick(w).path, s.bareNeedle)
 }

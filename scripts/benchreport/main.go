@@ -135,7 +135,7 @@ func summarize(rs []record) summary {
 func report(recs []record, machine, commit, settings, extra string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# phonebook benchmarks\n\n")
-	fmt.Fprintf(&b, "Written by `scripts/bench.sh` (re-run it to refresh this page; `QUICK=1` for a smoke run,\n`PG=1` to add PostgreSQL). Figures are medians of the runs. The ratio is to `bare`, a handler\nthat does no work but answers the same JSON (the HTTP ceiling of this machine with this client):\nthe median of each run's ratio to the bare run made just before it. `@1`: one client.\n\n")
+	fmt.Fprintf(&b, "Written by `scripts/bench.sh` (re-run it to refresh this page; `QUICK=1` for a smoke run,\n`PG=1` to add PostgreSQL). Figures are medians of the runs. The ratio is to `bare`, a handler\nthat does no work but answers the same JSON (the HTTP ceiling of this machine with this client):\nthe median of each run's ratio to the bare run made just before it. `@1`: one client.\n÷ PocketBase: the median of each run's requests/s over those of the PocketBase run beside it\n(`pocketbase-*`: the same requests against PocketBase, scripts/bench/pocketbase, on the same data).\n\n")
 	fmt.Fprintf(&b, "- machine: %s\n- date: %s\n- commit: %s\n- settings: %s\n\n", machine, time.Now().UTC().Format("2006-01-02 15:04 MST"), commit, settings)
 	stores := []string{}
 	runs := map[string]map[string][]record{}
@@ -162,12 +162,13 @@ func report(recs []record, machine, commit, settings, extra string) string {
 			notes[r.Kind][r.Key] = v
 		}
 	}
-	order := []string{"bare", "get-customer", "lookup", "list-phones", "create-phone", "batch-500", "mixed", "get-customer@1", "lookup@1", "batch-500@1"}
+	order := []string{"bare", "get-customer", pbPrefix + "get-customer", "lookup", "list-phones", "create-phone", pbPrefix + "create-phone", "batch-500", "mixed", "get-customer@1", "lookup@1", "batch-500@1"}
 	for _, st := range stores {
 		fmt.Fprintf(&b, "## %s\n\n", st)
-		fmt.Fprintf(&b, "| scenario | runs | requests/s (median, min–max) | ratio to bare | p50 ms | p90 ms | p99 ms | max ms | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| scenario | runs | requests/s (median, min–max) | ratio to bare | ÷ PocketBase | p50 ms | p90 ms | p99 ms | max ms | errors |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		bare := summarize(runs[st]["bare"])
 		ratios := pairedRatios(runs[st])
+		peer := peerRatios(runs[st])
 		for _, sc := range order {
 			rs := runs[st][sc]
 			if len(rs) == 0 {
@@ -180,8 +181,12 @@ func report(recs []record, machine, commit, settings, extra string) string {
 			} else if bare.rps > 0 && !strings.Contains(sc, "@") {
 				ratio = fmt.Sprintf("%.0f %%", 100*s.rps/bare.rps)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %.0f (%.0f–%.0f) | %s | %.2f | %.2f | %.2f | %.2f | %d of %d |\n",
-				sc, s.runs, s.rps, s.rpsMin, s.rpsMax, ratio, s.p50, s.p90, s.p99, s.max, s.errors, s.requests)
+			vsPeer := "—"
+			if r, ok := peer[sc]; ok {
+				vsPeer = fmt.Sprintf("%.2f×", r.ratio)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.0f (%.0f–%.0f) | %s | %s | %.2f | %.2f | %.2f | %.2f | %d of %d |\n",
+				sc, s.runs, s.rps, s.rpsMin, s.rpsMax, ratio, vsPeer, s.p50, s.p90, s.p99, s.max, s.errors, s.requests)
 		}
 		n := notes[st]
 		fmt.Fprintf(&b, "\n")
@@ -193,6 +198,9 @@ func report(recs []record, machine, commit, settings, extra string) string {
 		}
 		if n["server_peak_rss_mib"] > 0 {
 			fmt.Fprintf(&b, "- server peak RSS over all scenarios: %.0f MiB\n", n["server_peak_rss_mib"])
+		}
+		if pb := notes["pocketbase"]; len(runs[st][pbPrefix+"get-customer"])+len(runs[st][pbPrefix+"create-phone"]) > 0 && pb != nil {
+			fmt.Fprintf(&b, "- PocketBase: seed of the same data (`app.Save` in transactions of ~10,000 records) %.1f s; peak RSS %.0f MiB\n", pb["seed_seconds"], pb["server_peak_rss_mib"])
 		}
 		if g := gob[st]; len(g) > 0 {
 			fmt.Fprintf(&b, "\n`go test -bench` (median of %d):\n\n| benchmark | ns/op | ops/s |\n|---|---|---|\n", len(g[firstKey(g)]))
@@ -228,6 +236,15 @@ func report(recs []record, machine, commit, settings, extra string) string {
 				}
 			}
 		}
+		for _, pt := range []struct {
+			sc    string
+			times float64
+		}{{"get-customer", 5}, {"create-phone", 2.5}} {
+			if pr, ok := peer[pt.sc]; ok {
+				target(fmt.Sprintf("%s ≥ %g× PocketBase", pt.sc, pt.times), pr.ratio >= pt.times,
+					fmt.Sprintf("%.2f× (median of %d runs each beside a PocketBase run; PocketBase %.0f req/s)", pr.ratio, pr.pairs, pr.bareRPS))
+			}
+		}
 		if s := summarize(runs[st]["create-phone"]); s.runs > 0 {
 			target("create-phone ≥ 5,000 durable writes/s", s.rps >= 5000, fmt.Sprintf("%.0f/s (%.0f %% short)", s.rps, max(0, 100*(1-s.rps/5000))))
 			if raw := median(gob[st]["BenchmarkRawInsert"]); raw > 0 {
@@ -259,9 +276,9 @@ func report(recs []record, machine, commit, settings, extra string) string {
 }
 
 type pairedRatio struct {
-	ratio   float64 // median of the runs' rps over their paired bare run's, in %
+	ratio   float64 // median of the runs' rps over their paired bare run's, in % (a factor for PocketBase)
 	pairs   int
-	bareRPS float64 // median of the paired bare runs
+	bareRPS float64 // median of the paired bare (or PocketBase) runs
 }
 
 // pairedRatios compares each run with the bare run made just before it:
@@ -285,6 +302,35 @@ func pairedRatios(byScenario map[string][]record) map[string]pairedRatio {
 		}
 		if len(ratios) > 0 {
 			out[sc] = pairedRatio{ratio: median(ratios), pairs: len(ratios), bareRPS: median(bares)}
+		}
+	}
+	return out
+}
+
+// pbPrefix names the PocketBase run of a scenario: pocketbase-get-customer.
+const pbPrefix = "pocketbase-"
+
+// peerRatios compares each run of a scenario with the PocketBase run of
+// the same scenario made beside it (same pair): requests/s over
+// PocketBase's, as a factor (bareRPS is PocketBase's median).
+func peerRatios(byScenario map[string][]record) map[string]pairedRatio {
+	out := map[string]pairedRatio{}
+	for sc, rs := range byScenario {
+		pbOf := map[int]float64{}
+		for _, r := range byScenario[pbPrefix+sc] {
+			if r.Pair > 0 && r.RPS > 0 {
+				pbOf[r.Pair] = r.RPS
+			}
+		}
+		var ratios, pbs []float64
+		for _, r := range rs {
+			if p, ok := pbOf[r.Pair]; ok && r.Pair > 0 {
+				ratios = append(ratios, r.RPS/p)
+				pbs = append(pbs, p)
+			}
+		}
+		if len(ratios) > 0 {
+			out[sc] = pairedRatio{ratio: median(ratios), pairs: len(ratios), bareRPS: median(pbs)}
 		}
 	}
 	return out

@@ -79,3 +79,42 @@ func TestPairedRatio(t *testing.T) {
 		}
 	}
 }
+
+// Each run of get-customer and create-phone is compared with the
+// PocketBase run of the same pair.
+func TestPeerRatio(t *testing.T) {
+	lines := []string{
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":20000,"pair":1}`,
+		`{"kind":"run","store":"sqlite","scenario":"get-customer","requests_per_s":9000,"pair":1}`,
+		`{"kind":"run","store":"sqlite","scenario":"pocketbase-get-customer","requests_per_s":2000,"pair":1}`,
+		`{"kind":"run","store":"sqlite","scenario":"pocketbase-get-customer","requests_per_s":1000,"pair":2}`,
+		`{"kind":"run","store":"sqlite","scenario":"get-customer","requests_per_s":6000,"pair":2}`,
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":10000,"pair":2}`,
+		`{"kind":"run","store":"sqlite","scenario":"pocketbase-get-customer","requests_per_s":3000,"pair":3}`,
+		`{"kind":"run","store":"sqlite","scenario":"get-customer","requests_per_s":9000,"pair":3}`,
+		`{"kind":"run","store":"sqlite","scenario":"bare","requests_per_s":20000,"pair":4}`,
+		`{"kind":"run","store":"sqlite","scenario":"create-phone","requests_per_s":2800,"pair":4}`,
+		`{"kind":"run","store":"sqlite","scenario":"pocketbase-create-phone","requests_per_s":2000,"pair":4}`,
+		`{"kind":"run","store":"sqlite","scenario":"lookup","requests_per_s":3000,"pair":5}`,
+		`{"kind":"pocketbase","key":"seed_seconds","value":12.5}`,
+		`{"kind":"pocketbase","key":"server_peak_rss_mib","value":80}`,
+	}
+	var out bytes.Buffer
+	if err := run([]string{"-notes", "/nonexistent"}, strings.NewReader(strings.Join(lines, "\n")), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"| get-customer | 3 | 9000 (6000–9000) | 52 % | 4.50× |", // ÷ PocketBase 4.5, 6, 3: median 4.5
+		"| pocketbase-get-customer | 3 | 2000 (1000–3000) | 10 % | — |",
+		"| create-phone | 1 | 2800 (2800–2800) | 14 % | 1.40× |",
+		"| lookup | 1 | 3000 (3000–3000) | 15 % | — |",
+		"| get-customer ≥ 5× PocketBase | 4.50× (median of 3 runs each beside a PocketBase run; PocketBase 2000 req/s) | **missed** |",
+		"- PocketBase: seed of the same data (`app.Save` in transactions of ~10,000 records) 12.5 s; peak RSS 80 MiB",
+		"| create-phone ≥ 2.5× PocketBase | 1.40× (median of 1 runs each beside a PocketBase run; PocketBase 2000 req/s) | **missed** |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+}
