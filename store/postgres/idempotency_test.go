@@ -3,8 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/phonebook/phonebook"
-	"github.com/phonebook/phonebook/store/postgres"
 	"github.com/phonebook/phonebook/store/storetest"
 )
 
@@ -24,21 +21,7 @@ import (
 func TestIdempotencyAcrossNodes(t *testing.T) {
 	url := testURL(t)
 	ctx := context.Background()
-	schema := fmt.Sprintf("pbidem_%d_%d", os.Getpid(), rand.Uint64())
-	var nodes []*phonebook.Service
-	for i := 0; i < 2; i++ {
-		s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: 4})
-		if err != nil {
-			t.Fatalf("open node %d: %v", i, err)
-		}
-		t.Cleanup(func() { s.Close() })
-		nodes = append(nodes, phonebook.NewService(s, nil))
-	}
-	t.Cleanup(func() {
-		if err := postgres.DropSchema(ctx, url, schema); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
+	nodes := MustNodes(t, 2, 4)
 	env := storetest.MustTenant(t, nodes[0], phonebook.TenantInput{Slug: "acme"})
 	var runs atomic.Int32
 	create := func(name string, hold chan struct{}, started chan struct{}) phonebook.IdempotentFunc {

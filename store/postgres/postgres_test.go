@@ -53,23 +53,7 @@ func TestConformance(t *testing.T) {
 // API nodes would have) over one schema: the rules hold across connections,
 // not only goroutines.
 func TestRulesAcrossNodes(t *testing.T) {
-	url := testURL(t)
-	ctx := context.Background()
-	schema := fmt.Sprintf("pbnodes_%d_%d", os.Getpid(), rand.Uint64())
-	var nodes []*phonebook.Service
-	for i := 0; i < 3; i++ {
-		s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: 8})
-		if err != nil {
-			t.Fatalf("open node %d: %v", i, err)
-		}
-		t.Cleanup(func() { s.Close() })
-		nodes = append(nodes, phonebook.NewService(s, nil))
-	}
-	t.Cleanup(func() {
-		if err := postgres.DropSchema(ctx, url, schema); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
+	nodes := MustNodes(t, 3, 8)
 	env := storetest.MustTenant(t, nodes[0], phonebook.TenantInput{Slug: "acme"})
 	node := func(i int) *phonebook.Service { return nodes[i%len(nodes)] }
 
@@ -164,4 +148,28 @@ func TestRulesAcrossNodes(t *testing.T) {
 	if stored != 1 || len(env.Phones(t, d)) != 1 {
 		t.Errorf("got %d stored, %d phones, want 1 and 1", stored, len(env.Phones(t, d)))
 	}
+}
+
+// MustNodes opens n stores (n pools of maxConns, as n API nodes have) over
+// one fresh schema, dropped when t ends, and returns a service on each.
+func MustNodes(t *testing.T, n int, maxConns int32) []*phonebook.Service {
+	t.Helper()
+	url := testURL(t)
+	ctx := context.Background()
+	schema := fmt.Sprintf("pbnodes_%d_%d", os.Getpid(), rand.Uint64())
+	t.Cleanup(func() {
+		if err := postgres.DropSchema(ctx, url, schema); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	var nodes []*phonebook.Service
+	for i := 0; i < n; i++ {
+		s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: maxConns})
+		if err != nil {
+			t.Fatalf("open node %d: %v", i, err)
+		}
+		t.Cleanup(func() { s.Close() })
+		nodes = append(nodes, phonebook.NewService(s, nil))
+	}
+	return nodes
 }
