@@ -161,10 +161,20 @@ func (s *Service) newPhone(t *Tenant, in PhoneInput) (*Phone, error) {
 	}
 	var errs ValidationErrors
 	p := &Phone{TenantID: t.ID}
+	numberOK := false
 	if err := in.Rules.check(strings.TrimSpace(in.Number), "number"); err != nil {
 		errs = append(errs, err.(*Error))
 	} else if err := s.setNumber(t, p, in.Number, in.Country, in.Extension); err != nil {
 		errs = append(errs, FieldErrors(err)...)
+	} else {
+		numberOK = true
+	}
+	if !numberOK && !hasFieldError(errs, "extension") {
+		// A number that cannot be read must not hide a bad extension: a
+		// client with several wrong fields hears of all of them at once.
+		if err := validExtension(strings.TrimSpace(in.Extension)); err != nil {
+			errs = append(errs, err.(*Error))
+		}
 	}
 	f := phoneFields{&in.Type, &in.Label, &in.Notes, &in.Status, &in.LineKind, &in.ConsentType, &in.ConsentSource}
 	if err := f.validate(); err != nil {
@@ -183,6 +193,31 @@ func (s *Service) newPhone(t *Tenant, in PhoneInput) (*Phone, error) {
 	applyLineKind(p, in.LineKind)
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
 	return p, nil
+}
+
+// hasFieldError reports whether errs holds an error on field.
+func hasFieldError(errs ValidationErrors, field string) bool {
+	for _, e := range errs {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckPhoneInput validates in as AddPhone would, without reading or
+// writing the store: every field error at once (validation,
+// invalid_number, type_unknown), or nil. A dialect that has already found
+// some fields of a request wrong calls it to report the others in the same
+// answer. Errors: unauthorized, forbidden, validation, invalid_number,
+// type_unknown.
+func (s *Service) CheckPhoneInput(ctx context.Context, in PhoneInput) error {
+	a, err := caller(ctx, ScopeCustomersWrite)
+	if err != nil {
+		return err
+	}
+	_, err = s.newPhone(a.Tenant, in)
+	return err
 }
 
 // AddPhone adds a phone to a customer of the caller's tenant, holding rules

@@ -16,6 +16,10 @@ const (
 	codeBodyTooLarge = "body_too_large"
 )
 
+// messageConflict answers a 409 in the words of Cross River's response
+// codes page: the client retries.
+const messageConflict = "The resource is in a conflicted state due to simultaneous operations; retry the request"
+
 var errBodyTooLarge = phonebook.Errorf(codeBodyTooLarge, "", "the request body is larger than %d bytes", maxBodyBytes)
 
 func malformed(msg string) error { return phonebook.Errorf(codeMalformed, "", "%s", msg) }
@@ -32,24 +36,30 @@ type vendorCode struct {
 // codes is the one table from error codes to Cross River's: 1000-1999
 // validation, 2000-2999 rule violations, 3000-3999 security, 9999 system.
 var codes = map[string]vendorCode{
-	codeMalformed:                    {1000, http.StatusBadRequest, ""},
-	codeBodyTooLarge:                 {1000, http.StatusRequestEntityTooLarge, ""},
-	phonebook.ECodeValidation:        {0, http.StatusBadRequest, ""},
-	phonebook.ECodeInvalidNumber:     {0, http.StatusBadRequest, ""},
-	phonebook.ECodeNotFound:          {2001, http.StatusNotFound, "Customer not found"},
-	phonebook.ECodePhoneDuplicate:    {2230, http.StatusBadRequest, "Phone number already exists"},
-	phonebook.ECodePhoneLimit:        {2231, http.StatusBadRequest, ""},
-	phonebook.ECodeNumberLimit:       {2232, http.StatusBadRequest, ""},
-	phonebook.ECodeTypeUnknown:       {2233, http.StatusBadRequest, "phoneType is not a phone type of this partner"},
-	phonebook.ECodePrecondition:      {2234, http.StatusPreconditionFailed, ""},
-	phonebook.ECodeConflict:          {2235, http.StatusConflict, ""},
-	phonebook.ECodeTypeInUse:         {2236, http.StatusConflict, ""},
-	phonebook.ECodeIdempotencyReused: {2237, http.StatusUnprocessableEntity, ""},
-	phonebook.ECodeUnauthorized:      {3001, http.StatusUnauthorized, ""},
-	phonebook.ECodeForbidden:         {3002, http.StatusForbidden, ""},
-	phonebook.ECodeRateLimited:       {3003, http.StatusTooManyRequests, "Too many requests, retry after the time in Retry-After"},
-	phonebook.ECodeUnavailable:       {9998, http.StatusServiceUnavailable, "Service temporarily unavailable, retry later"},
-	phonebook.ECodeInternal:          {9999, http.StatusInternalServerError, "Internal error"},
+	codeMalformed:                 {1000, http.StatusBadRequest, ""},
+	codeBodyTooLarge:              {1000, http.StatusRequestEntityTooLarge, ""},
+	phonebook.ECodeValidation:     {0, http.StatusBadRequest, ""},
+	phonebook.ECodeInvalidNumber:  {0, http.StatusBadRequest, ""},
+	phonebook.ECodeNotFound:       {2001, http.StatusNotFound, "Customer not found"},
+	phonebook.ECodePhoneDuplicate: {2230, http.StatusBadRequest, "Phone number already exists"},
+	phonebook.ECodePhoneLimit:     {2231, http.StatusBadRequest, ""},
+	phonebook.ECodeNumberLimit:    {2232, http.StatusBadRequest, ""},
+	phonebook.ECodeTypeUnknown:    {2233, http.StatusBadRequest, "phoneType is not a phone type of this partner"},
+	phonebook.ECodePrecondition:   {2234, http.StatusPreconditionFailed, ""},
+	// 409: "The resource is in a conflicted state, most likely due to
+	// simultaneous operations being performed. Your request should be
+	// retried." (COS response codes page). The domain says conflict when a
+	// concurrent writer took a unique value first, idempotency_in_progress
+	// while the same request is still running.
+	phonebook.ECodeConflict:              {2235, http.StatusConflict, messageConflict},
+	phonebook.ECodeIdempotencyInProgress: {2238, http.StatusConflict, messageConflict},
+	phonebook.ECodeTypeInUse:             {2236, http.StatusConflict, ""},
+	phonebook.ECodeIdempotencyReused:     {2237, http.StatusUnprocessableEntity, ""},
+	phonebook.ECodeUnauthorized:          {3001, http.StatusUnauthorized, ""},
+	phonebook.ECodeForbidden:             {3002, http.StatusForbidden, ""},
+	phonebook.ECodeRateLimited:           {3003, http.StatusTooManyRequests, "Too many requests, retry after the time in Retry-After"},
+	phonebook.ECodeUnavailable:           {9998, http.StatusServiceUnavailable, "Service temporarily unavailable, retry later"},
+	phonebook.ECodeInternal:              {9999, http.StatusInternalServerError, "Internal error"},
 }
 
 // fieldCodes number validation errors by the field at fault (domain name)
@@ -125,8 +135,12 @@ func writeError(log *slog.Logger, w http.ResponseWriter, err error) {
 	if status >= 500 {
 		log.Error("crossriver: request failed", "code", code, "err", err.Error())
 	}
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="phonebook"`)
+	case http.StatusConflict:
+		// The page tells the client to retry a 409; say when.
+		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, body)
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/phonebook/phonebook"
@@ -100,13 +101,17 @@ func handlePhoneCreate(log *slog.Logger, svc *phonebook.Service) http.Handler {
 			return
 		}
 		var req phoneRequest
-		if err := decode(w, r, &req); err != nil {
+		typeErrs, err := shapeErrors(decode(w, r, &req))
+		if err != nil {
 			writeError(log, w, err)
 			return
 		}
-		in, err := req.input()
-		if err != nil {
-			writeError(log, w, err)
+		in, errs := req.input(typeErrs)
+		if len(errs) > 0 {
+			// Some fields are wrong already: the domain checks the others
+			// (lengths, the number, the extension) without writing, so that
+			// one answer lists every problem.
+			writeError(log, w, withDomainErrors(errs, checkPhone(r, svc, in)))
 			return
 		}
 		p, err := addPhone(r, svc, ref, in)
@@ -135,6 +140,68 @@ func addPhone(r *http.Request, svc *phonebook.Service, ref phonebook.CustomerRef
 		return nil, err // the international reading is no better: report the first
 	}
 	return p2, err2
+}
+
+// checkPhone validates in as addPhone would, without writing, reading a
+// long number once more as international when the tenant's region cannot.
+func checkPhone(r *http.Request, svc *phonebook.Service, in phonebook.PhoneInput) error {
+	err := svc.CheckPhoneInput(r.Context(), in)
+	if err == nil || len(in.Number) <= 10 || !numberUnreadable(err) {
+		return err
+	}
+	retry := in
+	retry.Number = "+" + in.Number
+	retry.Rules = nil
+	if err2 := svc.CheckPhoneInput(r.Context(), retry); !numberUnreadable(err2) {
+		return err2
+	}
+	return err
+}
+
+// shapeErrors splits what decode returned: field errors of a readable
+// object (the request goes on, to find the other problems), or an error
+// that ends the request.
+func shapeErrors(err error) (phonebook.ValidationErrors, error) {
+	if err == nil {
+		return nil, nil
+	}
+	var v phonebook.ValidationErrors
+	if errors.As(err, &v) {
+		return v, nil
+	}
+	return nil, err
+}
+
+// withDomainErrors adds to errs the domain's field errors in derr on
+// fields errs does not name already, in the order of the page's fields.
+func withDomainErrors(errs phonebook.ValidationErrors, derr error) phonebook.ValidationErrors {
+	named := map[string]bool{}
+	for _, e := range errs {
+		named[e.Field] = true
+	}
+	for _, e := range phonebook.FieldErrors(derr) {
+		switch e.Code {
+		case phonebook.ECodeValidation, phonebook.ECodeInvalidNumber, phonebook.ECodeTypeUnknown:
+		default:
+			continue // not a field's problem: the request is refused for its fields
+		}
+		if e.Field == "" || named[e.Field] {
+			continue
+		}
+		named[e.Field] = true
+		errs = append(errs, e)
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return fieldOrder(errs[i].Field) < fieldOrder(errs[j].Field) })
+	return errs
+}
+
+// fieldOrder ranks a domain field by its Cross River code (the page's
+// order of fields); other fields come last.
+func fieldOrder(field string) int {
+	if f, ok := fieldCodes[field]; ok {
+		return f.Code
+	}
+	return 1999
 }
 
 // numberUnreadable reports whether err says libphonenumber could not read
@@ -171,10 +238,10 @@ func handlePhoneList(log *slog.Logger, svc *phonebook.Service) http.Handler {
 	})
 }
 
-// decode reads the JSON body of r into v. Any Content-Type is accepted (the
-// page's curl example sends form-encoded, its other examples none); unknown
-// fields are ignored; field names match in any letter case.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
+// decode reads the JSON body of r into req. Any Content-Type is accepted
+// (the page's curl example sends form-encoded, its other examples none);
+// unknown fields are ignored; field names match in any letter case.
+func decode(w http.ResponseWriter, r *http.Request, req *phoneRequest) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -183,5 +250,5 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return malformed("the request body could not be read")
 	}
-	return decodeBytes(body, v)
+	return decodeBytes(body, req)
 }

@@ -3,7 +3,6 @@ package crossriver
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -29,42 +28,61 @@ type phoneRequest struct {
 var phoneTypes = []string{"home", "mobile", "work", "fax"}
 
 // input checks the request's shape (required fields, the phoneType enum)
-// and returns the phone to add. Every other limit is the service's: the
-// number rules travel with the input, extension and notes lengths are the
-// domain's own.
-func (b *phoneRequest) input() (phonebook.PhoneInput, error) {
-	var errs phonebook.ValidationErrors
-	if b.IsPrimary == nil {
+// and returns the phone to add, with the problems found: typeErrs (members
+// of the wrong JSON type, from decodeBytes) and the missing ones. Every
+// other limit is the service's: the number rules travel with the input,
+// extension and notes lengths are the domain's own. The input holds the
+// fields that are good, so the domain can check them even when others are
+// wrong.
+func (b *phoneRequest) input(typeErrs phonebook.ValidationErrors) (phonebook.PhoneInput, phonebook.ValidationErrors) {
+	errs := typeErrs
+	bad := func(field string) bool {
+		for _, e := range typeErrs {
+			if e.Field == field {
+				return true
+			}
+		}
+		return false
+	}
+	in := phonebook.PhoneInput{Rules: numberRules}
+	switch {
+	case bad("is_primary"):
+	case b.IsPrimary == nil:
 		errs = append(errs, phonebook.Errorf(phonebook.ECodeValidation, "is_primary", "isPrimary is required"))
+	default:
+		in.IsPrimary = *b.IsPrimary
 	}
 	typ := ""
 	if b.PhoneType != nil {
 		typ = phonebook.NormalizeTypeName(*b.PhoneType)
 	}
 	switch {
+	case bad("type"):
 	case typ == "":
 		errs = append(errs, phonebook.Errorf(phonebook.ECodeValidation, "type", "phoneType is required"))
 	case !isPhoneType(typ):
 		errs = append(errs, phonebook.Errorf(phonebook.ECodeValidation, "type", "phoneType must be one of %s", strings.Join(phoneTypes, ", ")))
+	default:
+		in.Type = typ
 	}
 	number := ""
 	if b.PhoneNumber != nil {
 		number = strings.TrimSpace(*b.PhoneNumber)
 	}
-	if number == "" {
+	switch {
+	case bad("number"):
+	case number == "":
 		errs = append(errs, phonebook.Errorf(phonebook.ECodeValidation, "number", "phoneNumber is required"))
+	default:
+		in.Number = number
 	}
-	if len(errs) > 0 {
-		return phonebook.PhoneInput{}, errs
-	}
-	in := phonebook.PhoneInput{Number: number, Type: typ, IsPrimary: *b.IsPrimary, Rules: numberRules}
-	if b.Extension != nil {
+	if b.Extension != nil && !bad("extension") {
 		in.Extension = *b.Extension
 	}
-	if b.Notes != nil {
+	if b.Notes != nil && !bad("notes") {
 		in.Notes = *b.Notes
 	}
-	return in, nil
+	return in, errs
 }
 
 func isPhoneType(s string) bool {
@@ -76,9 +94,13 @@ func isPhoneType(s string) bool {
 	return false
 }
 
-// decodeBytes reads one JSON object into v; a wrongly typed field is a
-// validation error on that field, anything else unreadable is malformed.
-func decodeBytes(body []byte, v any) error {
+// decodeBytes reads one JSON object into req, member by member, so that
+// every member of the wrong JSON type is reported, not just the first
+// (Cross River's error array holds one entry per problem). Names match in
+// any letter case; a later member wins over an earlier one of the same
+// name, as with encoding/json; unknown members are ignored. Anything that is
+// not one JSON object is malformed.
+func decodeBytes(body []byte, req *phoneRequest) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return malformed("the request body is empty")
 	}
@@ -86,28 +108,82 @@ func decodeBytes(body []byte, v any) error {
 		// encoding/json would store U+FFFD for each bad byte: refuse instead.
 		return phonebook.Errorf(phonebook.ECodeValidation, domainFieldOr(field), "%s is not valid UTF-8", field)
 	}
+	var members []struct {
+		name string
+		raw  json.RawMessage
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) {
-			if field := domainField(typ.Field); field != "" {
-				return phonebook.Errorf(phonebook.ECodeValidation, field, "%s must be %s", typ.Field, describe(typ))
-			}
-			return malformed("the request body must be a JSON object")
+	tok, err := dec.Token()
+	if err != nil {
+		return malformed("the request body is not valid JSON")
+	}
+	if tok == nil { // null: an object with no members, as encoding/json reads it
+		if _, err := dec.Token(); err != io.EOF {
+			return malformed("the request body holds data after the JSON object")
 		}
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return malformed("the request body must be a JSON object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return malformed("the request body is not valid JSON")
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return malformed("the request body is not valid JSON")
+		}
+		members = append(members, struct {
+			name string
+			raw  json.RawMessage
+		}{name, raw})
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
 		return malformed("the request body is not valid JSON")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return malformed("the request body holds data after the JSON object")
 	}
-	return nil
-}
-
-func describe(t *json.UnmarshalTypeError) string {
-	if t.Type.Kind().String() == "bool" {
-		return "true or false"
+	fields := []struct {
+		name string
+		dst  any
+	}{
+		{"isPrimary", &req.IsPrimary},
+		{"phoneType", &req.PhoneType},
+		{"phoneNumber", &req.PhoneNumber},
+		{"extension", &req.Extension},
+		{"notes", &req.Notes},
 	}
-	return "a string"
+	bad := map[string]*phonebook.Error{}
+	for _, m := range members {
+		for _, f := range fields {
+			if !strings.EqualFold(m.name, f.name) {
+				continue
+			}
+			if err := json.Unmarshal(m.raw, f.dst); err != nil {
+				want := "a string"
+				if f.name == "isPrimary" {
+					want = "true or false"
+				}
+				bad[f.name] = phonebook.Errorf(phonebook.ECodeValidation, domainField(f.name), "%s must be %s", f.name, want)
+			} else {
+				delete(bad, f.name) // a later member of the same name wins
+			}
+		}
+	}
+	var errs phonebook.ValidationErrors
+	for _, f := range fields { // in the page's order of fields
+		if e := bad[f.name]; e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // phoneResponse is a phone as Cross River answers it, fields in the page's
