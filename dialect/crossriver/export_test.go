@@ -10,3 +10,6 @@ func EncodeError(err error) (status int, codes []int, messages []string) {
 	}
 	return status, codes, messages
 }
+
+// WriteError exposes writeError: the whole answer to err, headers included.
+var WriteError = writeError
