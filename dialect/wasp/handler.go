@@ -157,7 +157,10 @@ func readBody(r *http.Request) ([]json.RawMessage, string, string) {
 		}
 		return nil, codeMalformed, "the request body could not be read"
 	}
-	body = bytes.TrimSpace(body)
+	// A UTF-8 byte order mark before the array is skipped: Wasp's
+	// ASP.NET Web API reader skips it, and Windows tools (PowerShell's
+	// UTF8 encoding, Notepad-saved request files) write one.
+	body = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(body), []byte("\xef\xbb\xbf")))
 	if len(body) == 0 {
 		return nil, codeMalformed, "the request body is empty; " + messageMalformed
 	}

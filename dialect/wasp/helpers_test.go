@@ -152,9 +152,14 @@ func (e *env) save(key string, body []byte, headers ...string) (int, envelope, [
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
+		switch {
+		case headers[i+1] == "" && http.CanonicalHeaderKey(headers[i]) == "User-Agent":
+			// net/http sends its own User-Agent unless the header is
+			// present and empty; empty sends none.
+			req.Header.Set("User-Agent", "")
+		case headers[i+1] == "":
 			req.Header.Del(headers[i])
-		} else {
+		default:
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
