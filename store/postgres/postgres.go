@@ -172,8 +172,13 @@ func (s *Store) Read(ctx context.Context, fn func(phonebook.Tx) error) error {
 func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(phonebook.Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := s.once(ctx, opts, fn)
-		if err == nil || !retryable(err) || attempt >= s.retries || ctx.Err() != nil {
+		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
+		}
+		if attempt >= s.retries {
+			// Concurrent writers kept colliding: the client may retry,
+			// which a 409 says and a 500 would not.
+			return &phonebook.Error{Code: phonebook.ECodeConflict, Message: "a concurrent change conflicted with this one; retry", Err: err}
 		}
 		// Back off a little, with jitter, so the writers that collided
 		// do not collide again in step.
