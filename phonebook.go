@@ -63,6 +63,10 @@ type APIKey struct {
 	// SigningSecret, when set, is the secret a client signs its requests
 	// with (Ticket Evolution's X-Signature); never shown in lists.
 	SigningSecret string `json:"-"`
+	// RequireSignature makes every request of the key carry a valid
+	// signature; without it a signature is checked only when one is sent.
+	// Only a key with a SigningSecret can require one.
+	RequireSignature bool `json:"require_signature"`
 	// Hash is the SHA-256 of the secret, as stored.
 	Hash []byte `json:"-"`
 }

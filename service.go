@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,7 +168,34 @@ type KeyInput struct {
 	// SigningSecret, when set, makes clients sign their requests with it
 	// (Ticket Evolution's X-Signature). "generate" makes a random one.
 	SigningSecret string
+	// Format is the shape of the generated key: "" (phonebook's own, "pb_"
+	// and 43 URL-safe characters) or KeyFormatV9.
+	Format string
+	// RequireSignature makes the key sign every request; a signing secret
+	// is generated when none is given. A key created with a signing secret,
+	// or in KeyFormatV9, requires one anyway (SetAPIKeyRequireSignature
+	// changes it later).
+	RequireSignature bool
 }
+
+// KeyFormatV9 is Ticket Evolution's credential format, the one its official
+// clients check before sending anything: a token of 32 ASCII letters and
+// digits and a secret of 40 non-space characters
+// (ticketevolution/ticketevolution-ruby, lib/ticket_evolution/core/connection.rb:
+// /^[a-zA-Z0-9]{32}$/ and /^\S{40}$/). The token is the key (stored as a
+// hash like any other); the secret is the signing secret.
+const KeyFormatV9 = "v9"
+
+// v9 credential lengths (KeyFormatV9).
+const (
+	v9TokenLen  = 32
+	v9SecretLen = 40
+)
+
+var (
+	v9TokenPattern  = regexp.MustCompile(`^[a-zA-Z0-9]{32}$`)
+	v9SecretPattern = regexp.MustCompile(`^\S{40}$`)
+)
 
 // MinSecretLen is the shortest secret accepted from an operator.
 const MinSecretLen = 16
@@ -203,12 +231,24 @@ func (s *Service) CreateAPIKey(ctx context.Context, in KeyInput) (*APIKey, strin
 
 // newKey validates in and returns the key it describes with its secret.
 func (s *Service) newKey(in KeyInput) (*APIKey, string, error) {
+	switch in.Format {
+	case "", KeyFormatV9:
+	default:
+		return nil, "", Errorf(ECodeValidation, "format", "format must be %q or empty, got %q", KeyFormatV9, in.Format)
+	}
+	v9 := in.Format == KeyFormatV9
 	secret := in.Secret
 	prefix := ""
-	if secret == "" {
+	switch {
+	case secret == "" && v9:
+		secret = newAlnum(v9TokenLen)
+		prefix = secret[:7] // 7 of 32 characters: names the key, reveals nothing useful
+	case secret == "":
 		secret = newSecret()
 		prefix = secret[:10] // "pb_" + 7 random characters: names the key, reveals nothing useful
-	} else if len(secret) < MinSecretLen || len(secret) > 256 || !printable(secret) || strings.ContainsAny(secret, " ,") {
+	case v9 && !v9TokenPattern.MatchString(secret):
+		return nil, "", Errorf(ECodeValidation, "secret", "a v9 token must be 32 letters and digits")
+	case len(secret) < MinSecretLen || len(secret) > 256 || !printable(secret) || strings.ContainsAny(secret, " ,"):
 		return nil, "", Errorf(ECodeValidation, "secret", "a given key must be %d to 256 printable characters without spaces or commas", MinSecretLen)
 	}
 	if len(in.Scopes) == 0 {
@@ -222,12 +262,23 @@ func (s *Service) newKey(in KeyInput) (*APIKey, string, error) {
 		return nil, "", Errorf(ECodeValidation, "name", "name must be printable and at most 100 characters")
 	}
 	signing := in.SigningSecret
-	if signing == "generate" {
+	if signing == "" && (v9 || in.RequireSignature) {
+		signing = "generate"
+	}
+	switch {
+	case signing == "generate" && v9:
+		signing = newAlnum(v9SecretLen)
+	case signing == "generate":
 		signing = newSecret()
-	} else if signing != "" && (len(signing) < MinSecretLen || len(signing) > 256 || !printable(signing)) {
+	case v9 && !v9SecretPattern.MatchString(signing):
+		return nil, "", Errorf(ECodeValidation, "signing_secret", "a v9 secret must be 40 characters without spaces")
+	case signing != "" && (len(signing) < MinSecretLen || len(signing) > 256 || !printable(signing)):
 		return nil, "", Errorf(ECodeValidation, "signing_secret", "a signing secret must be %d to 256 printable characters", MinSecretLen)
 	}
-	return &APIKey{Name: name, Scopes: in.Scopes, Prefix: prefix, CreatedAt: s.timestamp(), SigningSecret: signing}, secret, nil
+	return &APIKey{
+		Name: name, Scopes: in.Scopes, Prefix: prefix, CreatedAt: s.timestamp(),
+		SigningSecret: signing, RequireSignature: signing != "",
+	}, secret, nil
 }
 
 func createKey(ctx context.Context, tx Tx, k *APIKey, slug, secret string) error {
@@ -259,12 +310,42 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id int64) error {
 	})
 }
 
+// SetAPIKeyRequireSignature sets whether key id must sign every request
+// (Ticket Evolution's X-Signature); only a key with a signing secret can.
+// Errors: not_found, validation.
+func (s *Service) SetAPIKeyRequireSignature(ctx context.Context, id int64, on bool) error {
+	return s.write(ctx, func(tx Tx) error {
+		return tx.SetAPIKeyRequireSignature(ctx, id, on)
+	})
+}
+
 // HashSecret is how key secrets are stored. Secrets are 256-bit random
 // values (or operator-chosen long strings), so a fast hash is enough: there
 // is nothing to brute-force that a slow hash would protect.
 func HashSecret(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
+}
+
+// alnum is the alphabet of v9 credentials.
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// newAlnum returns n random letters and digits, uniformly drawn (bytes
+// past the last whole multiple of the alphabet are redrawn, so no letter is
+// likelier than another).
+func newAlnum(n int) string {
+	const limit = 256 - 256%len(alnum)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n*2)
+	for len(out) < n {
+		_, _ = rand.Read(buf) // crypto/rand.Read never fails on supported platforms
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alnum[int(b)%len(alnum)])
+			}
+		}
+	}
+	return string(out)
 }
 
 func newSecret() string {

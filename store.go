@@ -53,6 +53,9 @@ type Tx interface {
 	FindAPIKeys(ctx context.Context) ([]*APIKey, error)
 	// RevokeAPIKey marks key id revoked at at. Errors: not_found.
 	RevokeAPIKey(ctx context.Context, id int64, at time.Time) error
+	// SetAPIKeyRequireSignature sets whether key id must sign every request.
+	// Errors: not_found, validation (on for a key without a signing secret).
+	SetAPIKeyRequireSignature(ctx context.Context, id int64, on bool) error
 
 	// CreateConsoleSession inserts a console session record. Errors:
 	// conflict (a session with this id exists), not_found (no such key in

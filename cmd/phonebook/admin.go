@@ -123,11 +123,13 @@ func (c *cli) tenantsList(ctx context.Context, args []string) error {
 }
 
 func (c *cli) keysCreate(ctx context.Context, args []string) error {
-	fs := c.newFlagSet("keys create", "keys create --tenant SLUG --scopes customers:read,customers:write [--name NAME] [--signing-secret S] [--db URL]")
+	fs := c.newFlagSet("keys create", "keys create --tenant SLUG --scopes customers:read,customers:write [--name NAME] [--format v9] [--signing-secret S] [--require-signature] [--db URL]")
 	tenant := fs.String("tenant", "", "`slug` of the tenant the key acts in (required)")
 	scopes := fs.String("scopes", "", "comma-separated `scopes`: "+strings.Join(phonebook.AllScopes, ", ")+" (required)")
 	name := fs.String("name", "", "a `name` to recognise the key by")
 	signing := fs.String("signing-secret", "", "a `secret` clients sign requests with (Ticket Evolution X-Signature); \"generate\" makes one")
+	format := fs.String("format", "", "`v9`: a Ticket Evolution token (32 letters and digits) and secret (40 characters), which must sign every request")
+	require := fs.Bool("require-signature", false, "the key must sign every request (X-Signature); generates a signing secret when none is given")
 	db := dbFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -143,14 +145,24 @@ func (c *cli) keysCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withServiceKey(ctx, c.orEnv(*db, envDB, defaultDB), *signing != "", func(svc *phonebook.Service) error {
-		k, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: *tenant, Name: *name, Scopes: sc, SigningSecret: *signing})
+	// A v9 key, and a key that must sign, has a signing secret: sealed
+	// under the server key, which must then be found.
+	needsKey := *signing != "" || *format == phonebook.KeyFormatV9 || *require
+	return c.withServiceKey(ctx, c.orEnv(*db, envDB, defaultDB), needsKey, func(svc *phonebook.Service) error {
+		k, secret, err := svc.CreateAPIKey(ctx, phonebook.KeyInput{
+			TenantSlug: *tenant, Name: *name, Scopes: sc, SigningSecret: *signing,
+			Format: *format, RequireSignature: *require,
+		})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "Created API key %d for tenant %q (scopes %s).\n", k.ID, k.TenantSlug, strings.Join(k.Scopes, ","))
 		if k.SigningSecret != "" {
 			fmt.Fprintf(c.stdout, "Requests must be signed (X-Signature) with: %s\n", k.SigningSecret)
+		}
+		if *format == phonebook.KeyFormatV9 {
+			// The names v9's clients give them (apiToken/token, apiSecret/secret).
+			fmt.Fprintln(c.stdout, "Ticket Evolution clients: the key below is the API token (X-Token), the signing secret above the API secret.")
 		}
 		fmt.Fprintln(c.stdout, "Its secret is shown only once, store it now:")
 		fmt.Fprintln(c.stdout, secret)
@@ -206,6 +218,41 @@ func (c *cli) keysRevoke(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "revoked key %d\n", id)
+		return nil
+	})
+}
+
+func (c *cli) keysRequireSignature(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("keys require-signature", "keys require-signature ID on|off [--db URL]")
+	db := dbFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErrorf(fs, "keys require-signature takes a key ID and on or off, got %d arguments", len(pos))
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id < 1 {
+		return phonebook.Errorf(phonebook.ECodeValidation, "id", "key ID must be a positive integer, got %q", pos[0])
+	}
+	var on bool
+	switch pos[1] {
+	case "on":
+		on = true
+	case "off":
+	default:
+		return usageErrorf(fs, "keys require-signature: the second argument must be on or off, got %q", pos[1])
+	}
+	return c.withService(ctx, c.orEnv(*db, envDB, defaultDB), func(svc *phonebook.Service) error {
+		if err := svc.SetAPIKeyRequireSignature(ctx, id, on); err != nil {
+			return err
+		}
+		if on {
+			fmt.Fprintf(c.stdout, "key %d must sign every request (X-Signature)\n", id)
+		} else {
+			fmt.Fprintf(c.stdout, "key %d may send requests without X-Signature (a signature sent is still checked)\n", id)
+		}
 		return nil
 	})
 }

@@ -75,10 +75,13 @@ Commands:
   tenants create SLUG     create a tenant (--region, --strict, --max-phones,
                           --max-customers-per-number)
   tenants list            list the tenants
-  keys create             create an API key (--tenant SLUG, --scopes LIST, --name);
+  keys create             create an API key (--tenant SLUG, --scopes LIST, --name,
+                          --format v9, --signing-secret, --require-signature);
                           its secret is shown once
   keys list               list the API keys (never their secrets)
   keys revoke ID          revoke an API key
+  keys require-signature ID on|off
+                          whether the key must sign every request (X-Signature)
   secrets rotate          re-seal every stored secret under a new server key
                           (PHONEBOOK_SECRET_KEY_NEW or --new-key-file)
   migrate                 run the database migrations
@@ -227,9 +230,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		})
 	case "keys":
 		return c.subcommand(ctx, "keys", rest, map[string]func(context.Context, []string) error{
-			"create": c.keysCreate,
-			"list":   c.keysList,
-			"revoke": c.keysRevoke,
+			"create":            c.keysCreate,
+			"list":              c.keysList,
+			"revoke":            c.keysRevoke,
+			"require-signature": c.keysRequireSignature,
 		})
 	case "secrets":
 		return c.subcommand(ctx, "secrets", rest, map[string]func(context.Context, []string) error{

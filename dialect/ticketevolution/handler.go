@@ -93,7 +93,9 @@ func handleCreate(log *slog.Logger, svc *phonebook.Service) http.Handler {
 			writeError(log, w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, toPage(1, defaultPerPage, len(phones), phones))
+		// One page holds every created phone number: per_page grows past
+		// the default page size when more were sent.
+		writeJSON(w, http.StatusCreated, toPage(1, max(defaultPerPage, len(phones)), len(phones), phones))
 	})
 }
 

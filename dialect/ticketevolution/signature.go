@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,14 +33,41 @@ func sign(secret, s string) []byte {
 
 // stringsToSign lists what a client may have signed for r: "METHOD
 // host/path?payload", the payload being the query string, or the body for
-// a request that has one (POST, PUT). Besides the exact query as sent it
-// accepts the query sorted by key (v9 tells clients to sort it), and with
-// no query (or body) both "…/path?" — what v9's own clients sign — and
-// "…/path".
+// a request that has one (POST, PUT). What v9's official clients build:
+//
+//   - the Ruby gem (ticketevolution-ruby, lib/ticket_evolution/core/connection.rb,
+//     Connection#sign) strips the scheme and any ":port" before the path;
+//   - the PHP client (ticketevolution-php, src/TEvoAuthMiddleware.php,
+//     createBaseString) strips only "https://" and keeps the port, so a client
+//     pointed at an http:// URL signs "http://host:port/path?...";
+//   - both sign the JSON body as sent for POST and PUT, and "…/path?" (with
+//     the "?") when there is nothing else;
+//   - PHP sorts the query parameters by key (uksort strcmp) and the Ruby
+//     gem sorts them too (lib/ext/hash.rb, Hash#to_ordered_hash).
+//
+// So the host is accepted with and without its port (and, for PHP over
+// plain HTTP, with "http://" before it), the query as sent and sorted by
+// key, and an empty payload with and without the "?".
 func stringsToSign(r *http.Request, body []byte) []string {
-	heads := []string{r.Method + " " + r.Host + r.URL.EscapedPath()}
-	if p := r.Method + " " + r.Host + r.URL.Path; p != heads[0] {
-		heads = append(heads, p)
+	hosts := []string{r.Host}
+	if h, _, err := net.SplitHostPort(r.Host); err == nil && h != "" {
+		if strings.Contains(h, ":") {
+			h = "[" + h + "]" // an IPv6 literal keeps its brackets
+		}
+		hosts = append(hosts, h)
+	}
+	if r.TLS == nil {
+		hosts = append(hosts, "http://"+r.Host)
+	}
+	paths := []string{r.URL.EscapedPath()}
+	if p := r.URL.Path; p != paths[0] {
+		paths = append(paths, p)
+	}
+	var heads []string
+	for _, h := range hosts {
+		for _, p := range paths {
+			heads = append(heads, r.Method+" "+h+p)
+		}
 	}
 	var payloads []string
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && len(body) > 0 {
@@ -52,6 +80,9 @@ func stringsToSign(r *http.Request, body []byte) []string {
 		}
 		if q == "" {
 			payloads = append(payloads, "")
+		} else if r.Method == http.MethodPost || r.Method == http.MethodPut {
+			// PHP signs the (empty) body of a POST or PUT, not its query.
+			payloads = append(payloads, "?")
 		}
 	}
 	out := make([]string, 0, len(heads)*len(payloads))
@@ -79,7 +110,10 @@ func sortedQuery(q string) string {
 }
 
 // verifySignature checks X-Signature when the caller's key has a signing
-// secret; keys without one do not sign and X-Signature is ignored. body is
+// secret: a key that requires signatures (every key made in the v9 format,
+// and any key opted in) must send a valid one; another key's X-Signature is
+// checked when it is sent, so that a wrong one is never let through. Keys
+// without a signing secret cannot sign and X-Signature is ignored. body is
 // the request body as read (nil for GET).
 func verifySignature(r *http.Request, body []byte) error {
 	a := phonebook.AuthFromContext(r.Context())
@@ -87,6 +121,9 @@ func verifySignature(r *http.Request, body []byte) error {
 		return nil
 	}
 	h := strings.TrimSpace(r.Header.Get(signatureHeader))
+	if h == "" && !a.Key.RequireSignature {
+		return nil
+	}
 	if h == "" {
 		return errorf(phonebook.ECodeUnauthorized, "", "missing X-Signature")
 	}

@@ -16,9 +16,11 @@ import (
 
 // Limits of the wire format itself (the domain holds every other limit).
 const (
-	// maxCreate is the most phone numbers one create may carry: the answer
-	// is one page of the envelope, and a page holds at most maxPerPage.
-	maxCreate = maxPerPage
+	// maxCreate is the most phone numbers one create may carry: v9
+	// documents no cap, so it is the service-wide cap on one multi-record
+	// write (as /v1/phones/batch and Wasp's save). The tenant's phones per
+	// customer (50 by default) usually stops a create long before.
+	maxCreate = 500
 	// defaultPerPage and maxPerPage are the page sizes of the list.
 	defaultPerPage = 100
 	maxPerPage     = 100

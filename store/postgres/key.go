@@ -12,21 +12,21 @@ import (
 )
 
 func (t *tx) CreateAPIKey(ctx context.Context, k *phonebook.APIKey, hash []byte) error {
-	err := t.tx.QueryRow(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), utc(k.CreatedAt), k.SigningSecret).Scan(&k.ID)
+	err := t.tx.QueryRow(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret, require_signature)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), utc(k.CreatedAt), k.SigningSecret, k.RequireSignature).Scan(&k.ID)
 	if code, _ := violation(err); code == "23505" {
 		return phonebook.Errorf(phonebook.ECodeConflict, "secret", "a key with this secret already exists")
 	}
 	return storeErr("create key", err)
 }
 
-const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug, k.signing_secret, k.key_hash`
+const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug, k.signing_secret, k.require_signature, k.key_hash`
 
 func scanKey(row pgx.Row) (*phonebook.APIKey, error) {
 	var k phonebook.APIKey
 	var scopes string
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.RevokedAt, &k.TenantSlug, &k.SigningSecret, &k.Hash); err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.RevokedAt, &k.TenantSlug, &k.SigningSecret, &k.RequireSignature, &k.Hash); err != nil {
 		return nil, err
 	}
 	k.Scopes = strings.Split(scopes, ",")
@@ -78,10 +78,10 @@ func (t *tx) FindAuth(ctx context.Context, hash []byte) (*phonebook.APIKey, *pho
 	var k phonebook.APIKey
 	var tn phonebook.Tenant
 	var scopes string
-	err := t.tx.QueryRow(ctx, `SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.key_hash,
+	err := t.tx.QueryRow(ctx, `SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.require_signature, k.key_hash,
 		t.id, t.uuid, t.slug, t.default_region, t.max_phones_per_customer, t.max_customers_per_number, t.strict_numbers, t.created_at
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1`, hash).Scan(
-		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.RevokedAt, &k.SigningSecret, &k.Hash,
+		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.RevokedAt, &k.SigningSecret, &k.RequireSignature, &k.Hash,
 		&tn.ID, &tn.UUID, &tn.Slug, &tn.DefaultRegion, &tn.MaxPhonesPerCustomer, &tn.MaxCustomersPerNumber, &tn.StrictNumbers, &tn.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, notFound("key")
@@ -93,4 +93,26 @@ func (t *tx) FindAuth(ctx context.Context, hash []byte) (*phonebook.APIKey, *pho
 	k.CreatedAt, k.RevokedAt, k.TenantSlug = k.CreatedAt.UTC(), utcPtr(k.RevokedAt), tn.Slug
 	tn.CreatedAt = tn.CreatedAt.UTC()
 	return &k, &tn, nil
+}
+
+func (t *tx) SetAPIKeyRequireSignature(ctx context.Context, id int64, on bool) error {
+	var signing string
+	err := t.tx.QueryRow(ctx, `SELECT signing_secret FROM api_keys WHERE id = $1 FOR UPDATE`, id).Scan(&signing)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound("key")
+	}
+	if err != nil {
+		return storeErr("find key", err)
+	}
+	if on && signing == "" {
+		return errNoSigningSecret()
+	}
+	_, err = t.tx.Exec(ctx, `UPDATE api_keys SET require_signature = $1 WHERE id = $2`, on, id)
+	return storeErr("set key require_signature", err)
+}
+
+// errNoSigningSecret refuses to make a key without a signing secret sign:
+// there would be nothing to sign with.
+func errNoSigningSecret() error {
+	return phonebook.Errorf(phonebook.ECodeValidation, "require_signature", "the key has no signing secret: create a key with one (keys create --format v9 or --signing-secret)")
 }

@@ -12,23 +12,23 @@ import (
 
 func (t *tx) CreateAPIKey(ctx context.Context, k *phonebook.APIKey, hash []byte) error {
 	var err error
-	k.ID, err = t.insert(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt), k.SigningSecret)
+	k.ID, err = t.insert(ctx, `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at, signing_secret, require_signature)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.TenantID, k.Name, k.Prefix, hash, strings.Join(k.Scopes, ","), micros(k.CreatedAt), k.SigningSecret, k.RequireSignature)
 	if kind, _ := constraint(err); kind == "unique" {
 		return phonebook.Errorf(phonebook.ECodeConflict, "secret", "a key with this secret already exists")
 	}
 	return storeErr("create key", err)
 }
 
-const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug, k.signing_secret, k.key_hash`
+const keyColumns = `k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, t.slug, k.signing_secret, k.require_signature, k.key_hash`
 
 func scanKey(row interface{ Scan(...any) error }) (*phonebook.APIKey, error) {
 	var k phonebook.APIKey
 	var scopes string
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.TenantSlug, &k.SigningSecret, &k.Hash); err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.TenantSlug, &k.SigningSecret, &k.RequireSignature, &k.Hash); err != nil {
 		return nil, err
 	}
 	k.Scopes = strings.Split(scopes, ",")
@@ -82,10 +82,10 @@ func (t *tx) FindAuth(ctx context.Context, hash []byte) (*phonebook.APIKey, *pho
 	var scopes string
 	var created, tcreated int64
 	var revoked sql.NullInt64
-	err := t.queryRow(ctx, `SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.key_hash,
+	err := t.queryRow(ctx, `SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.require_signature, k.key_hash,
 		t.id, t.uuid, t.slug, t.default_region, t.max_phones_per_customer, t.max_customers_per_number, t.strict_numbers, t.created_at
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ?`, hash).Scan(
-		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.SigningSecret, &k.Hash,
+		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.SigningSecret, &k.RequireSignature, &k.Hash,
 		&tn.ID, &tn.UUID, &tn.Slug, &tn.DefaultRegion, &tn.MaxPhonesPerCustomer, &tn.MaxCustomersPerNumber, &tn.StrictNumbers, &tcreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("key")
@@ -97,4 +97,26 @@ func (t *tx) FindAuth(ctx context.Context, hash []byte) (*phonebook.APIKey, *pho
 	k.CreatedAt, k.RevokedAt, k.TenantSlug = fromMicros(created), fromNullMicros(revoked), tn.Slug
 	tn.CreatedAt = fromMicros(tcreated)
 	return &k, &tn, nil
+}
+
+func (t *tx) SetAPIKeyRequireSignature(ctx context.Context, id int64, on bool) error {
+	var signing string
+	err := t.queryRow(ctx, `SELECT signing_secret FROM api_keys WHERE id = ?`, id).Scan(&signing)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("key")
+	}
+	if err != nil {
+		return storeErr("find key", err)
+	}
+	if on && signing == "" {
+		return errNoSigningSecret()
+	}
+	_, err = t.exec(ctx, `UPDATE api_keys SET require_signature = ? WHERE id = ?`, on, id)
+	return storeErr("set key require_signature", err)
+}
+
+// errNoSigningSecret refuses to make a key without a signing secret sign:
+// there would be nothing to sign with.
+func errNoSigningSecret() error {
+	return phonebook.Errorf(phonebook.ECodeValidation, "require_signature", "the key has no signing secret: create a key with one (keys create --format v9 or --signing-secret)")
 }

@@ -36,14 +36,14 @@ func (t *tx) FindConsoleSession(ctx context.Context, id []byte) (*phonebook.Cons
 	var screated, sexpires, created, tcreated int64
 	var revoked sql.NullInt64
 	err := t.queryRow(ctx, `SELECT s.id, s.tenant_id, s.key_id, s.created_at, s.expires_at,
-		k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.key_hash,
+		k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.revoked_at, k.signing_secret, k.require_signature, k.key_hash,
 		t.id, t.uuid, t.slug, t.default_region, t.max_phones_per_customer, t.max_customers_per_number, t.strict_numbers, t.created_at
 		FROM console_sessions s
 		JOIN api_keys k ON k.id = s.key_id AND k.tenant_id = s.tenant_id
 		JOIN tenants t ON t.id = s.tenant_id
 		WHERE s.id = ?`, id).Scan(
 		&s.ID, &s.TenantID, &s.KeyID, &screated, &sexpires,
-		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.SigningSecret, &k.Hash,
+		&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &created, &revoked, &k.SigningSecret, &k.RequireSignature, &k.Hash,
 		&tn.ID, &tn.UUID, &tn.Slug, &tn.DefaultRegion, &tn.MaxPhonesPerCustomer, &tn.MaxCustomersPerNumber, &tn.StrictNumbers, &tcreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil, notFound("console session")

@@ -63,6 +63,43 @@ func testTenants(t *testing.T, open Opener) {
 	}
 }
 
+// testKeyRequireSignature: a v9 key stores its flag and its (sealed)
+// signing secret, and the flag changes only for a key with a signing secret.
+func testKeyRequireSignature(t *testing.T, e *Env) {
+	t.Helper()
+	ctx := context.Background()
+	k, token, err := e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Name: "v9", Scopes: []string{phonebook.ScopeCustomersRead}, Format: phonebook.KeyFormatV9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func() *phonebook.APIKey {
+		t.Helper()
+		a, err := e.Svc.Authenticate(ctx, token)
+		if err != nil {
+			t.Fatalf("Authenticate(v9 token): %v", err)
+		}
+		return a.Key
+	}
+	if got := auth(); !got.RequireSignature || got.SigningSecret != k.SigningSecret || len(token) != 32 {
+		t.Errorf("v9 key: require_signature %t, secret kept %t, token length %d; want true, true, 32", got.RequireSignature, got.SigningSecret == k.SigningSecret, len(token))
+	}
+	if err := e.Svc.SetAPIKeyRequireSignature(ctx, k.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if auth().RequireSignature {
+		t.Errorf("require_signature still set after turning it off")
+	}
+	plain, _, err := e.Svc.CreateAPIKey(ctx, phonebook.KeyInput{TenantSlug: "acme", Name: "plain", Scopes: []string{phonebook.ScopeCustomersRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	WantCode(t, e.Svc.SetAPIKeyRequireSignature(ctx, plain.ID, true), phonebook.ECodeValidation, "require_signature")
+	WantCode(t, e.Svc.SetAPIKeyRequireSignature(ctx, 999999, true), phonebook.ECodeNotFound, "")
+	if err := e.Svc.RevokeAPIKey(ctx, plain.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func testKeys(t *testing.T, open Opener) {
 	e := MustEnv(t, open, "acme")
 	ctx := context.Background()
@@ -90,11 +127,12 @@ func testKeys(t *testing.T, open Opener) {
 	_, err = e.Svc.Authenticate(ctx, secret)
 	WantCode(t, err, phonebook.ECodeUnauthorized, "")
 	WantCode(t, e.Svc.RevokeAPIKey(ctx, 999999), phonebook.ECodeNotFound, "")
+	testKeyRequireSignature(t, e)
 	keys, err := e.Svc.APIKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(keys), 2; got != want {
+	if got, want := len(keys), 4; got != want { // and the two keys of testKeyRequireSignature
 		t.Fatalf("keys: got %d, want %d", got, want)
 	}
 	if !keys[1].Revoked() || keys[0].Revoked() || keys[1].TenantSlug != "acme" {
