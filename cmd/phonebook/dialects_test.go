@@ -358,7 +358,7 @@ var dialectsAPIs = []dialectsAPI{
 		},
 		added: func(t *testing.T, r *dialectsResp, c dialectsCustomer) {
 			dialectsWant(t, r, http.StatusOK, "application/json")
-			if want := "Phone number 5045550123 has been added to customer with ccid " + c.ExternalID; r.object(t)["message"] != want {
+			if want := "Phone number 5045550123 has been added to customer with ccid " + c.ExternalID + " for client " + dialectsSlug + "."; r.object(t)["message"] != want {
 				t.Errorf("message: want %q\n%v", want, r)
 			}
 		},
