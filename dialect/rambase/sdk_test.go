@@ -27,6 +27,12 @@ type sdkError struct {
 // "application/json") sends (RamBaseRequest.SendRequestAsync).
 const sdkContentType = "application/json; charset=utf-8"
 
+// sdkHeader is what the SDK's HttpClient sends on every request
+// (RamBaseApiSdk/RamBaseApi.cs: DefaultRequestHeaders.Accept
+// application/json; the token as Authorization: Bearer, which req.token
+// sets). It sends no $format.
+var sdkHeader = map[string]string{"Accept": "application/json"}
+
 // TestSDKReadsErrors replays requests as the .NET SDK builds them and reads
 // each error the way the SDK does: status fields at the top level (its
 // batch reader checks the body starts with "httpStatusCode", any case),
@@ -53,7 +59,7 @@ func TestSDKReadsErrors(t *testing.T) {
 		{"other database", phonesPath(cid) + "?$db=SOMEONEELSE", sdkContentType, `{"phone":{"phoneNumber":"5045550123"}}`, e.token, 403, "109032"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(req{method: http.MethodPost, path: addQuery(tc.path, "$format=json"), ctype: tc.ctype, body: tc.body, token: tc.token})
+			r := e.do(req{method: http.MethodPost, path: tc.path, ctype: tc.ctype, body: tc.body, header: sdkHeader, token: tc.token})
 			if r.status != tc.status {
 				t.Fatalf("status = %d, want %d; body %s", r.status, tc.status, r.body)
 			}
@@ -77,7 +83,7 @@ func TestSDKReadsErrors(t *testing.T) {
 		})
 	}
 	t.Run("inner errors carry no status", func(t *testing.T) {
-		r := e.do(req{method: http.MethodPost, path: phonesPath(cid) + "?$format=json", ctype: sdkContentType,
+		r := e.do(req{method: http.MethodPost, path: phonesPath(cid), ctype: sdkContentType, header: sdkHeader,
 			body: `{"phone":{"type":"` + strings.Repeat("x", 300) + `","phoneNumber":"abc"}}`, token: e.token})
 		var got sdkError
 		if err := json.Unmarshal([]byte(r.body), &got); err != nil {
@@ -123,11 +129,4 @@ func TestJSONCasing(t *testing.T) {
 			}
 		})
 	}
-}
-
-func addQuery(path, q string) string {
-	if strings.Contains(path, "?") {
-		return path + "&" + q
-	}
-	return path + "?" + q
 }
