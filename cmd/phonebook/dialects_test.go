@@ -344,8 +344,8 @@ var dialectsAPIs = []dialectsAPI{
 		again: func(t *testing.T, r *dialectsResp, _ dialectsCustomer) {
 			dialectsWant(t, r, http.StatusBadRequest, "application/xml")
 			x := dialectsParseXML(t, r)
-			if x.root != "Error" || x.fields["Code"] != "109015" || x.fields["HttpStatus"] != "400" {
-				t.Errorf("want <Error> Code 109015, HttpStatus 400\n%v", r)
+			if x.root != "Error" || x.fields["Code"] != "109015" || x.fields["HttpStatusCode"] != "400" {
+				t.Errorf("want <Error> Code 109015, HttpStatusCode 400\n%v", r)
 			}
 		},
 	},
@@ -358,7 +358,7 @@ var dialectsAPIs = []dialectsAPI{
 		},
 		added: func(t *testing.T, r *dialectsResp, c dialectsCustomer) {
 			dialectsWant(t, r, http.StatusOK, "application/json")
-			if want := "Phone number 5045550123 has been added to customer with ccid " + c.ExternalID; r.object(t)["message"] != want {
+			if want := "Phone number 5045550123 has been added to customer with ccid " + c.ExternalID + " for client " + dialectsSlug + "."; r.object(t)["message"] != want {
 				t.Errorf("message: want %q\n%v", want, r)
 			}
 		},
@@ -742,8 +742,8 @@ func TestDialectsOtherTenantNotFound(t *testing.T) {
 	}
 	rambase := func(t *testing.T, r *dialectsResp) {
 		dialectsWant(t, r, http.StatusNotFound, "application/xml")
-		if x := dialectsParseXML(t, r); x.root != "Error" || x.fields["Code"] != "101015" || x.fields["HttpStatus"] != "404" {
-			t.Errorf("want <Error> Code 101015, HttpStatus 404\n%v", r)
+		if x := dialectsParseXML(t, r); x.root != "Error" || x.fields["Code"] != "109000" || x.fields["HttpStatusCode"] != "404" {
+			t.Errorf("want <Error> Code 109000, HttpStatusCode 404\n%v", r)
 		}
 	}
 	relay := func(msg string) func(*testing.T, *dialectsResp) {

@@ -432,7 +432,7 @@ func (e *isoEnv) families() []*isoFamily {
 				isoAccessToken(r, isoUnknownKey)
 			}}),
 		notFound: func(r *isoResp, want string, _ isoIDs) error {
-			code := 101015
+			code := 109000
 			if want == "phone" {
 				code = 109001
 			}
@@ -567,18 +567,17 @@ func isoRamBase(r *isoResp, status, code int) error {
 	if r.status != status {
 		return fmt.Errorf("status %d, want %d: %s", r.status, status, isoTrunc(r.body))
 	}
+	// The error object is the whole body, as RamBase's .NET SDK reads it.
 	var b struct {
-		Error struct {
-			Code       int    `json:"Code"`
-			Message    string `json:"Message"`
-			HttpStatus int    `json:"HttpStatus"`
-		} `json:"Error"`
+		Code           int    `json:"Code"`
+		Message        string `json:"Message"`
+		HttpStatusCode int    `json:"HttpStatusCode"`
 	}
 	if err := json.Unmarshal(r.body, &b); err != nil {
 		return fmt.Errorf("not a RamBase JSON error (%v): %s", err, isoTrunc(r.body))
 	}
-	if b.Error.Code != code || b.Error.HttpStatus != status || b.Error.Message == "" {
-		return fmt.Errorf("RamBase error %d (HttpStatus %d), want %d (%d): %s", b.Error.Code, b.Error.HttpStatus, code, status, isoTrunc(r.body))
+	if b.Code != code || b.HttpStatusCode != status || b.Message == "" {
+		return fmt.Errorf("RamBase error %d (HttpStatusCode %d), want %d (%d): %s", b.Code, b.HttpStatusCode, code, status, isoTrunc(r.body))
 	}
 	return nil
 }

@@ -51,20 +51,31 @@ type errDef struct {
 	Message string
 }
 
-// errorTable is the one table of this dialect's errors. 101015 is the
-// number the seed page gives for HTTP 404; the 1090xx numbers are this
-// dialect's own (RamBase publishes no list for these cases). The numbers
-// are part of the wire protocol: never renumber one.
+// errorTable is the one table of this dialect's errors. The 1090xx
+// numbers are this dialect's own (RamBase publishes no list for these
+// cases); they are part of the wire protocol: never renumber one.
+//
+// Statuses are only those RamBase documents: its getting-started page on
+// error messages (https://api.rambase.net/gettingstarted/errormessages)
+// lists 400, 403, 404 and 500, and its .NET SDK
+// (RamBase/RamBaseApiDotNetSdk, RamBaseApiSdk/Request/RamBaseRequest.cs,
+// ValidateResponse) handles 401 on its own. So a body over the cap and an
+// unsupported media type are 400 (not 413/415), a rate-limited caller is
+// 403 with Retry-After (not 429), and a store outage is 500 with
+// Retry-After (not 503).
+//
+// 101015 is not used: the seed page lists it as "Permission not found",
+// which is not what a missing contact is; a missing contact is 109000.
 var errorTable = map[string]errDef{
-	keyContactNotFound:  {101015, http.StatusNotFound, "Contact not found"},
+	keyContactNotFound:  {109000, http.StatusNotFound, "Contact not found"},
 	keyPhoneNotFound:    {109001, http.StatusNotFound, "Phone not found"},
 	keyContactID:        {109002, http.StatusBadRequest, "contactId must be an integer of at least 100000"},
 	keyPhoneID:          {109003, http.StatusBadRequest, "phoneId must be an integer of at least 1"},
 	keyMalformedBody:    {109004, http.StatusBadRequest, "The request body is not a well-formed Phone"},
 	keyDoctype:          {109005, http.StatusBadRequest, "DOCTYPE and entity declarations are not allowed in the request body"},
 	keyUnknownField:     {109006, http.StatusBadRequest, "Unknown field in the request body"},
-	keyMediaType:        {109007, http.StatusUnsupportedMediaType, "The request body must be application/xml, text/xml or application/json"},
-	keyBodyTooLarge:     {109008, http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB"},
+	keyMediaType:        {109007, http.StatusBadRequest, "The request body must be application/xml, text/xml or application/json"},
+	keyBodyTooLarge:     {109008, http.StatusBadRequest, "The request body is larger than 1 MiB"},
 	keyNumberPattern:    {109010, http.StatusBadRequest, `PhoneNumber must match the pattern ^([0-9\(\)\s\.\+\-])*$`},
 	keyInvalidNumber:    {109011, http.StatusBadRequest, "PhoneNumber is not a valid phone number"},
 	keyNumberRequired:   {109012, http.StatusBadRequest, "PhoneNumber is required"},
@@ -81,8 +92,8 @@ var errorTable = map[string]errDef{
 	keyUnauthorized:     {109030, http.StatusUnauthorized, "Access token is missing or invalid"},
 	keyForbidden:        {109031, http.StatusForbidden, "The access token lacks the permission for this API resource"},
 	keyDatabase:         {109032, http.StatusForbidden, "Database/company not accessible"},
-	keyRateLimited:      {109033, http.StatusTooManyRequests, "Too many requests, retry after the time in Retry-After"},
-	keyUnavailable:      {109098, http.StatusServiceUnavailable, "Service unavailable, try again later"},
+	keyRateLimited:      {109033, http.StatusForbidden, "Too many requests, retry after the time in Retry-After"},
+	keyUnavailable:      {109098, http.StatusInternalServerError, "Service unavailable, try again later"},
 	keyInternal:         {109099, http.StatusInternalServerError, "Internal error"},
 }
 
@@ -108,26 +119,59 @@ func fail(key, field string) error { return &rbError{key: key, field: field} }
 
 func failf(key, field, msg string) error { return &rbError{key: key, field: field, msg: msg} }
 
-// errorOut is RamBase's error shape: <Error> or {"Error": {...}}.
-// InnerErrors (RamBase's own notion) lists every field error when a
-// request had several; inner errors carry no HTTP status.
+// errorOut is RamBase's error object, as its getting-started page on
+// error messages describes it and its .NET SDK deserializes it
+// (RamBase/RamBaseApiDotNetSdk, RamBaseApiSdk/Request/Error.cs and
+// ErrorMessage.cs): the object itself is the body (<Error> in XML, a bare
+// JSON object whose first key is HttpStatusCode, which the SDK's batch
+// reader looks for), with HttpStatusCode, HttpStatusDescription, Message,
+// TranslatedMessage and ErrorMessage.ErrorMessageId. Code (the same number
+// as an integer) and Field are phonebook's additions. Inner errors follow
+// the same format without the two status fields.
 type errorOut struct {
-	XMLName     xml.Name   `xml:"Error" json:"-"`
-	Code        int        `xml:"Code"`
-	Message     string     `xml:"Message"`
-	HttpStatus  int        `xml:"HttpStatus,omitempty" json:",omitempty"`
-	Field       string     `xml:"Field,omitempty" json:",omitempty"`
-	InnerErrors []errorOut `xml:"-" json:",omitempty"`
+	XMLName               xml.Name     `xml:"Error" json:"-"`
+	HttpStatusCode        int          `xml:"HttpStatusCode,omitempty" json:",omitempty"`
+	HttpStatusDescription string       `xml:"HttpStatusDescription,omitempty" json:",omitempty"`
+	Message               string       `xml:"Message"`
+	TranslatedMessage     string       `xml:"TranslatedMessage"`
+	ErrorMessage          errorMessage `xml:"ErrorMessage"`
+	Code                  int          `xml:"Code"`
+	Field                 string       `xml:"Field,omitempty" json:",omitempty"`
+	InnerErrors           []errorOut   `xml:"-" json:",omitempty"`
 	// InnerXML is InnerErrors for encoding/xml, which would write an
-	// empty <InnerErrors/> for an empty a>b list.
+	// empty <InnerErrors/> for an empty list.
 	InnerXML *innerErrors `xml:"InnerErrors,omitempty" json:"-"`
+}
+
+// errorMessage is RamBase's reference to the error-message object. There
+// is no ErrorMessageLink: phonebook serves no error-message resource, and
+// a link to RamBase's would name another system's errors.
+type errorMessage struct {
+	ErrorMessageId string `xml:"ErrorMessageId"`
 }
 
 type innerErrors struct {
 	Errors []errorOut `xml:"Error"`
 }
 
-// describe returns the RamBase error of err and its HTTP status.
+// newErrorOut builds the error object of def; status is 0 for an inner
+// error (which carries no status fields).
+func newErrorOut(def errDef, msg, field string, status int) errorOut {
+	out := errorOut{
+		HttpStatusCode:    status,
+		Message:           msg,
+		TranslatedMessage: msg, // $lang is not read: messages are English
+		ErrorMessage:      errorMessage{ErrorMessageId: itoa(def.Code)},
+		Code:              def.Code,
+		Field:             field,
+	}
+	if status != 0 {
+		out.HttpStatusDescription = http.StatusText(status)
+	}
+	return out
+}
+
+// describe returns the RamBase error of err.
 func describe(err error) errorOut {
 	var re *rbError
 	if errors.As(err, &re) {
@@ -136,24 +180,23 @@ func describe(err error) errorOut {
 		if re.msg != "" {
 			msg = re.msg
 		}
-		return errorOut{Code: def.Code, Message: msg, HttpStatus: def.Status, Field: re.field}
+		return newErrorOut(def, msg, re.field, def.Status)
 	}
 	fes := phonebook.FieldErrors(err)
 	if len(fes) == 0 { // not a domain error at all
 		def := errorTable[keyInternal]
-		return errorOut{Code: def.Code, Message: def.Message, HttpStatus: def.Status}
+		return newErrorOut(def, def.Message, "", def.Status)
 	}
 	key := classify(fes[0])
 	def := errorTable[key]
-	out := errorOut{Code: def.Code, Message: def.Message, HttpStatus: def.Status, Field: fieldNames[fes[0].Field]}
 	if def.Status >= 500 {
-		out.Field = "" // no detail
-		return out
+		return newErrorOut(def, def.Message, "", def.Status) // no detail
 	}
+	out := newErrorOut(def, def.Message, fieldNames[fes[0].Field], def.Status)
 	if len(fes) > 1 {
 		for _, fe := range fes {
 			d := errorTable[classify(fe)]
-			out.InnerErrors = append(out.InnerErrors, errorOut{Code: d.Code, Message: d.Message, Field: fieldNames[fe.Field]})
+			out.InnerErrors = append(out.InnerErrors, newErrorOut(d, d.Message, fieldNames[fe.Field], 0))
 		}
 		out.InnerXML = &innerErrors{out.InnerErrors}
 	}
@@ -209,25 +252,26 @@ func classify(e *phonebook.Error) string {
 // writeError answers err in RamBase's error shape, in format f.
 func (d *Dialect) writeError(w http.ResponseWriter, r *http.Request, f format, err error) {
 	out := describe(err)
-	if out.HttpStatus >= 500 {
+	if out.HttpStatusCode >= 500 {
 		d.log.ErrorContext(r.Context(), "rambase request failed", "route", r.Pattern, "code", out.Code, "err", err.Error())
 	}
-	switch out.HttpStatus {
-	case http.StatusUnauthorized:
+	switch {
+	case out.HttpStatusCode == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="rambase"`)
-	case http.StatusServiceUnavailable:
+	case out.Code == errorTable[keyUnavailable].Code:
+		// A 500 a client may retry: the store is down, not the request wrong.
 		w.Header().Set("Retry-After", "1")
 	}
 	switch f {
 	case formatJSON:
-		writeJSON(w, out.HttpStatus, struct {
-			Error errorOut `json:"Error"`
-		}{out})
+		writeJSON(w, out.HttpStatusCode, out)
 	case formatHTML:
 		rows := []htmlRow{
-			{"Code", itoa(out.Code)},
+			{"HttpStatusCode", itoa(out.HttpStatusCode)},
+			{"HttpStatusDescription", out.HttpStatusDescription},
 			{"Message", out.Message},
-			{"HttpStatus", itoa(out.HttpStatus)},
+			{"ErrorMessageId", out.ErrorMessage.ErrorMessageId},
+			{"Code", itoa(out.Code)},
 		}
 		if out.Field != "" {
 			rows = append(rows, htmlRow{"Field", out.Field})
@@ -239,8 +283,8 @@ func (d *Dialect) writeError(w http.ResponseWriter, r *http.Request, f format, e
 			}
 			rows = append(rows, htmlRow{"InnerError", v})
 		}
-		writeHTML(w, out.HttpStatus, "Error", rows)
+		writeHTML(w, out.HttpStatusCode, "Error", rows)
 	default:
-		writeXML(w, out.HttpStatus, out)
+		writeXML(w, out.HttpStatusCode, out)
 	}
 }

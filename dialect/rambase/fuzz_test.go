@@ -126,9 +126,9 @@ func FuzzRamBaseRequest(f *testing.F) {
 			_ = xml.Unmarshal(rec.Body.Bytes(), &out)
 			code = out.Code
 		case "application/json":
-			var out struct{ Error struct{ Code int } }
+			var out struct{ Code int }
 			_ = json.Unmarshal(rec.Body.Bytes(), &out)
-			code = out.Error.Code
+			code = out.Code
 		case "text/html":
 			if bytes.Contains(rec.Body.Bytes(), []byte("<th>Code</th><td>1")) {
 				code = 1

@@ -228,7 +228,7 @@ type rbError struct {
 	XMLName     xml.Name  `xml:"Error" json:"-"`
 	Code        int       `xml:"Code"`
 	Message     string    `xml:"Message"`
-	HttpStatus  int       `xml:"HttpStatus"`
+	HttpStatus  int       `xml:"HttpStatusCode" json:"HttpStatusCode"`
 	Field       string    `xml:"Field"`
 	InnerErrors []rbError `xml:"InnerErrors>Error"`
 }
@@ -256,11 +256,11 @@ func errorOf(t *testing.T, r resp) rbError {
 	ct := r.header.Get("Content-Type")
 	switch {
 	case strings.HasPrefix(ct, "application/json"):
-		var env struct{ Error rbError }
-		if err := json.Unmarshal([]byte(r.body), &env); err != nil {
+		// The error object is the whole body, as the RamBase .NET SDK reads
+		// it (JsonConvert.DeserializeObject<Error>(json)).
+		if err := json.Unmarshal([]byte(r.body), &e); err != nil {
 			t.Fatalf("decoding JSON error %s: %v", r.body, err)
 		}
-		e = env.Error
 	case strings.HasPrefix(ct, "application/xml"):
 		if err := xml.Unmarshal([]byte(r.body), &e); err != nil {
 			t.Fatalf("decoding XML error %s: %v", r.body, err)

@@ -191,7 +191,7 @@ func TestHTML(t *testing.T) {
 	if r.status != http.StatusNotFound {
 		t.Fatalf("status = %d, want 404", r.status)
 	}
-	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(r.body, "<td>101015</td>") {
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(r.body, "<td>109000</td>") {
 		t.Errorf("HTML error page = %s", r.body)
 	}
 }
@@ -261,7 +261,7 @@ func TestTypes(t *testing.T) {
 }
 
 // TestValidation: every limit and malformed body answers a numbered 400
-// (415, 413) in RamBase's shape, and stores nothing.
+// (400: RamBase documents no 415 or 413) in RamBase's shape, and stores nothing.
 func TestValidation(t *testing.T) {
 	e := newEnv(t)
 	cid := e.mustCustomer(e.token)
@@ -306,10 +306,10 @@ func TestValidation(t *testing.T) {
 		{"empty body", "application/xml", "", 400, 109004, ""},
 		{"blank body", "application/json", "  \n ", 400, 109004, ""},
 		{"XML sent as JSON", "application/json", phoneXML("", "", "5045550123"), 400, 109004, ""},
-		{"unsupported media type", "text/plain", "5045550123", 415, 109007, "Content-Type"},
-		{"form", "application/x-www-form-urlencoded", "PhoneNumber=5045550123", 415, 109007, "Content-Type"},
-		{"no Content-Type, not XML or JSON", "", "PhoneNumber=5045550123", 415, 109007, "Content-Type"},
-		{"bad Content-Type", "application/", "{}", 415, 109007, "Content-Type"},
+		{"unsupported media type", "text/plain", "5045550123", 400, 109007, "Content-Type"},
+		{"form", "application/x-www-form-urlencoded", "PhoneNumber=5045550123", 400, 109007, "Content-Type"},
+		{"no Content-Type, not XML or JSON", "", "PhoneNumber=5045550123", 400, 109007, "Content-Type"},
+		{"bad Content-Type", "application/", "{}", 400, 109007, "Content-Type"},
 		{"type too long", "application/xml", phoneXML(long, "", "5045550123"), 400, 109013, "Type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -476,10 +476,10 @@ func TestNotFound(t *testing.T) {
 		name, method, path string
 		code               int
 	}{
-		{"unknown contact (POST)", http.MethodPost, phonesPath(9999999), 101015},
-		{"unknown contact (PUT)", http.MethodPut, phonePath(9999999, pid), 101015},
-		{"another tenant's contact (POST)", http.MethodPost, phonesPath(foreign), 101015},
-		{"another tenant's contact (PUT)", http.MethodPut, phonePath(foreign, foreignPID), 101015},
+		{"unknown contact (POST)", http.MethodPost, phonesPath(9999999), 109000},
+		{"unknown contact (PUT)", http.MethodPut, phonePath(9999999, pid), 109000},
+		{"another tenant's contact (POST)", http.MethodPost, phonesPath(foreign), 109000},
+		{"another tenant's contact (PUT)", http.MethodPut, phonePath(foreign, foreignPID), 109000},
 		{"unknown phone", http.MethodPut, phonePath(cid, 9999999), 109001},
 		{"another contact's phone", http.MethodPut, phonePath(sibling, pid), 109001},
 		{"another tenant's phone", http.MethodPut, phonePath(cid, foreignPID), 109001},
@@ -701,14 +701,15 @@ func TestDefaultRegion(t *testing.T) {
 	}
 }
 
-// TestBodyTooLarge: a body over 1 MiB is 413 in RamBase's shape.
+// TestBodyTooLarge: a body over 1 MiB is 400 in RamBase's shape (RamBase
+// documents no 413).
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t)
 	cid := e.mustCustomer(e.token)
 	big := "<Phone><!--" + strings.Repeat("x", 1<<20) + "--><PhoneNumber>5045550123</PhoneNumber></Phone>"
 	for _, ct := range []string{"application/xml", "application/json"} {
 		r := e.do(req{method: http.MethodPost, path: phonesPath(cid) + "?$format=json", ctype: ct, body: big, token: e.token})
-		wantError(t, r, http.StatusRequestEntityTooLarge, 109008, "")
+		wantError(t, r, http.StatusBadRequest, 109008, "")
 	}
 	if n := len(e.v1Phones(cid)); n != 0 {
 		t.Errorf("%d phones stored, want 0", n)
@@ -732,7 +733,8 @@ func TestStoreDown(t *testing.T) {
 	}
 }
 
-// TestWriteErrorStatuses: unavailable is 503 with Retry-After; internal
+// TestWriteErrorStatuses: unavailable is 500 with Retry-After (RamBase
+// documents no 503), rate limited is 403 (no 429 either); internal
 // and unknown errors are 500 with no detail.
 func TestWriteErrorStatuses(t *testing.T) {
 	d := rambase.New(nil, nil)
@@ -742,7 +744,8 @@ func TestWriteErrorStatuses(t *testing.T) {
 		status int
 		code   int
 	}{
-		{"unavailable", &phonebook.Error{Code: phonebook.ECodeUnavailable, Message: "store unavailable", Err: errors.New("disk gone")}, 503, 109098},
+		{"unavailable", &phonebook.Error{Code: phonebook.ECodeUnavailable, Message: "store unavailable", Err: errors.New("disk gone")}, 500, 109098},
+		{"rate limited", phonebook.Errorf(phonebook.ECodeRateLimited, "", "too many"), 403, 109033},
 		{"internal", &phonebook.Error{Code: phonebook.ECodeInternal, Message: "secret detail", Field: "number"}, 500, 109099},
 		{"not a domain error", errors.New("secret detail"), 500, 109099},
 		{"unknown code", &phonebook.Error{Code: "brand_new", Message: "secret detail"}, 500, 109099},
@@ -757,8 +760,8 @@ func TestWriteErrorStatuses(t *testing.T) {
 			if strings.Contains(res.body, "secret detail") || strings.Contains(res.body, "disk gone") {
 				t.Errorf("body leaks detail: %s", res.body)
 			}
-			if tc.status == 503 && res.header.Get("Retry-After") == "" {
-				t.Errorf("503 without Retry-After")
+			if tc.code == 109098 && res.header.Get("Retry-After") == "" {
+				t.Errorf("unavailable without Retry-After")
 			}
 		})
 	}

@@ -69,8 +69,8 @@ func TestConsentRoute(t *testing.T) {
 	e := newEnv(t)
 	c1 := e.customer(writeKey, "CC-1001")
 	c2 := e.customer(writeKey, "CC-1002")
-	check(t, e.add("CC-1001", "5045550123", `{"consent_type":"express"}`), http.StatusOK, "Phone number 5045550123 has been added to customer with ccid CC-1001")
-	check(t, e.add("CC-1002", "15045550123", ""), http.StatusOK, "Phone number 15045550123 has been added to customer with ccid CC-1002")
+	check(t, e.add("CC-1001", "5045550123", `{"consent_type":"express"}`), http.StatusOK, "Phone number 5045550123 has been added to customer with ccid CC-1001 for client default.")
+	check(t, e.add("CC-1002", "15045550123", ""), http.StatusOK, "Phone number 15045550123 has been added to customer with ccid CC-1002 for client default.")
 
 	got := e.setConsent("5045550123", `{"consent_type":"stop","client_source":"  sms-gateway  "}`)
 	check(t, got, http.StatusOK, "Consent for channel_addr 5045550123 has been set to stop")
@@ -171,7 +171,7 @@ func TestAddPhoneConsentReachesLedger(t *testing.T) {
 	e := newEnv(t)
 	c := e.customer(writeKey, "CC-1001")
 	check(t, e.add("CC-1001", "5045550123", `{"consent_type":"stop","client_source":"front-desk"}`), http.StatusOK,
-		"Phone number 5045550123 has been added to customer with ccid CC-1001")
+		"Phone number 5045550123 has been added to customer with ccid CC-1001 for client default.")
 	st := e.consent(readKey, "(504) 555-0123")
 	if st.E164 != "+15045550123" || st.Type != "stop" || st.Record == nil || st.Record.Source != "front-desk" || st.Record.Via != "relay" {
 		t.Errorf("GET /v1/numbers/.../consent after add_phone: got %+v, want stop from front-desk via relay", st)

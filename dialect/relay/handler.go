@@ -165,6 +165,22 @@ func readBody(w http.ResponseWriter, r *http.Request) (*addPhoneRequest, error) 
 	return decodeAddPhone(body)
 }
 
+// readRemoveBody reads the optional body of remove_phone (see
+// decodeRemovePhone); an empty body is no body.
+func readRemoveBody(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return phonebook.Errorf(codeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
+		}
+		return phonebook.Errorf(phonebook.ECodeValidation, "", "request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	return decodeRemovePhone(body)
+}
+
 // handleAddPhone adds phone_number to the customer named by ccid.
 func (d *Dialect) handleAddPhone() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -187,13 +203,15 @@ func (d *Dialect) handleAddPhone() http.Handler {
 			d.writeError(w, r, c, err)
 			return
 		}
-		writeMessage(w, http.StatusOK, fmt.Sprintf("Phone number %s has been added to customer with ccid %s", c.number, c.ccid))
+		writeMessage(w, http.StatusOK, successMessage("added to", c.number, c.ccid, c.clientID))
 	})
 }
 
 // handleRemovePhone removes every phone of the customer holding
-// phone_number (whatever its extension). The optional body may carry
-// country_code; its other fields are ignored.
+// phone_number (whatever its extension). The optional body holds only
+// client_source, as Relay's "remove phone number" reference documents it
+// (see decodeRemovePhone). phone_number is read with Relay's default
+// country code, 1.
 func (d *Dialect) handleRemovePhone() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := target(r)
@@ -201,21 +219,15 @@ func (d *Dialect) handleRemovePhone() http.Handler {
 			d.writeError(w, r, c, err)
 			return
 		}
-		req, err := readBody(w, r)
-		if err != nil {
+		if err := readRemoveBody(w, r); err != nil {
 			d.writeError(w, r, c, err)
 			return
 		}
-		country, err := req.country()
-		if err != nil {
+		if _, err := d.svc.RemoveNumber(r.Context(), c.ref(), c.number, defaultCountryCode, numberRules); err != nil {
 			d.writeError(w, r, c, err)
 			return
 		}
-		if _, err := d.svc.RemoveNumber(r.Context(), c.ref(), c.number, country, numberRules); err != nil {
-			d.writeError(w, r, c, err)
-			return
-		}
-		writeMessage(w, http.StatusOK, fmt.Sprintf("Phone number %s has been removed from customer with ccid %s", c.number, c.ccid))
+		writeMessage(w, http.StatusOK, successMessage("removed from", c.number, c.ccid, c.clientID))
 	})
 }
 

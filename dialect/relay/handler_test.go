@@ -93,7 +93,7 @@ func TestAddPhoneFields(t *testing.T) {
 			ccid := fmt.Sprintf("F-%02d", i)
 			c := e.customer(writeKey, ccid)
 			got := e.do(http.MethodPut, path("default", ccid, "add_phone", tt.number), writeKey, tt.body, tt.header...)
-			check(t, got, http.StatusOK, "Phone number "+tt.number+" has been added to customer with ccid "+ccid)
+			check(t, got, http.StatusOK, "Phone number "+tt.number+" has been added to customer with ccid "+ccid+" for client default.")
 			ps := e.phones(writeKey, c)
 			if len(ps) != 1 {
 				t.Fatalf("got %d phones through /v1, want 1", len(ps))
@@ -111,14 +111,14 @@ func TestAddPhoneFields(t *testing.T) {
 func TestElevenDigits(t *testing.T) {
 	e := newEnv(t)
 	c := e.customer(writeKey, "C-11")
-	check(t, e.add("C-11", "15045550123", `{"country_code":"1"}`), http.StatusOK, "Phone number 15045550123 has been added to customer with ccid C-11")
+	check(t, e.add("C-11", "15045550123", `{"country_code":"1"}`), http.StatusOK, "Phone number 15045550123 has been added to customer with ccid C-11 for client default.")
 	if got, want := e164s(e.phones(writeKey, c)), []string{"+15045550123"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 	check(t, e.add("C-11", "5045550123", ""), http.StatusConflict, "Phone number 5045550123 already exists for customer with ccid C-11")
 	check(t, e.add("C-11", "15045550123", ""), http.StatusConflict, "Phone number 15045550123 already exists for customer with ccid C-11")
 	got := e.do(http.MethodPut, path("default", "C-11", "remove_phone", "5045550123"), writeKey, "")
-	check(t, got, http.StatusOK, "Phone number 5045550123 has been removed from customer with ccid C-11")
+	check(t, got, http.StatusOK, "Phone number 5045550123 has been removed from customer with ccid C-11 for client default.")
 	if got := e164s(e.phones(writeKey, c)); len(got) != 0 {
 		t.Errorf("got %v after remove, want none", got)
 	}
@@ -171,8 +171,8 @@ func TestValidation(t *testing.T) {
 				ccid = "CC-1001"
 			}
 			for _, action := range []string{"add_phone", "remove_phone"} {
-				if action == "remove_phone" && (strings.Contains(tt.body, "consent_type") || strings.Contains(tt.body, "phone_type") || strings.Contains(tt.body, "client_source")) {
-					continue // remove_phone reads country_code only
+				if action == "remove_phone" && (strings.Contains(tt.body, "consent_type") || strings.Contains(tt.body, "phone_type") || strings.Contains(tt.body, "country_code")) {
+					continue // remove_phone's body is client_source only (TestRemovePhoneBody)
 				}
 				got := e.do(http.MethodPut, path("default", ccid, action, tt.number), writeKey, tt.body)
 				check(t, got, http.StatusBadRequest, tt.want)
@@ -211,7 +211,11 @@ func TestNotFound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := e.do(http.MethodPut, path(tt.client, tt.ccid, tt.action, "5045550123"), writeKey, `{"consent_type":"written"}`)
+			body := `{"consent_type":"written"}`
+			if tt.action == "remove_phone" {
+				body = `{"client_source":"crm"}` // its only field
+			}
+			got := e.do(http.MethodPut, path(tt.client, tt.ccid, tt.action, "5045550123"), writeKey, body)
 			check(t, got, http.StatusNotFound, tt.want)
 		})
 	}
@@ -220,7 +224,7 @@ func TestNotFound(t *testing.T) {
 	}
 	// acme's own key reaches its own customer under its own client_id.
 	got := e.do(http.MethodPut, path("acme", "ACME-1", "add_phone", "5045550123"), acmeKey, "")
-	check(t, got, http.StatusOK, "Phone number 5045550123 has been added to customer with ccid ACME-1")
+	check(t, got, http.StatusOK, "Phone number 5045550123 has been added to customer with ccid ACME-1 for client acme.")
 }
 
 func TestAuth(t *testing.T) {
@@ -255,7 +259,7 @@ func TestAuth(t *testing.T) {
 		{"read-only key, remove", "remove_phone", readKey, nil, http.StatusUnauthorized, "API key lacks permission"},
 		{"no key, remove", "remove_phone", "", nil, http.StatusUnauthorized, unauth},
 		{"header name in another case", "add_phone", "", []string{"XX-Relay-API-Key", writeKey}, http.StatusOK,
-			"Phone number 5045550123 has been added to customer with ccid CC-1001"},
+			"Phone number 5045550123 has been added to customer with ccid CC-1001 for client default."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,12 +276,12 @@ func TestPostIsServedToo(t *testing.T) {
 	e := newEnv(t)
 	c := e.customer(writeKey, "CC-1001")
 	got := e.do(http.MethodPost, path("default", "CC-1001", "add_phone", "5045550123"), writeKey, `{"consent_type":"written","phone_type":"landline"}`)
-	check(t, got, http.StatusOK, "Phone number 5045550123 has been added to customer with ccid CC-1001")
+	check(t, got, http.StatusOK, "Phone number 5045550123 has been added to customer with ccid CC-1001 for client default.")
 	if got, want := e164s(e.phones(writeKey, c)), []string{"+15045550123"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 	got = e.do(http.MethodPost, path("default", "CC-1001", "remove_phone", "5045550123"), writeKey, "")
-	check(t, got, http.StatusOK, "Phone number 5045550123 has been removed from customer with ccid CC-1001")
+	check(t, got, http.StatusOK, "Phone number 5045550123 has been removed from customer with ccid CC-1001 for client default.")
 	got = e.do(http.MethodGet, path("default", "CC-1001", "add_phone", "5045550123"), writeKey, "")
 	if got.status != http.StatusMethodNotAllowed {
 		t.Errorf("GET add_phone: got status %d, want 405", got.status)
@@ -289,22 +293,20 @@ func TestRemovePhone(t *testing.T) {
 	c := e.customer(writeKey, "CC-1001")
 	e.never = append(e.never, "5045550123", "5045550124")
 	for _, n := range []string{"5045550123", "5045550124"} {
-		check(t, e.add("CC-1001", n, `{"consent_type":"written"}`), http.StatusOK, "Phone number "+n+" has been added to customer with ccid CC-1001")
+		check(t, e.add("CC-1001", n, `{"consent_type":"written"}`), http.StatusOK, "Phone number "+n+" has been added to customer with ccid CC-1001 for client default.")
 	}
 	// Remove the primary (the first phone): the other one is promoted.
-	got := e.do(http.MethodPut, path("default", "CC-1001", "remove_phone", "15045550123"), writeKey, `{"country_code":"1"}`)
-	check(t, got, http.StatusOK, "Phone number 15045550123 has been removed from customer with ccid CC-1001")
+	got := e.do(http.MethodPut, path("default", "CC-1001", "remove_phone", "15045550123"), writeKey, `{"client_source":"crm"}`)
+	check(t, got, http.StatusOK, "Phone number 15045550123 has been removed from customer with ccid CC-1001 for client default.")
 	ps := e.phones(writeKey, c)
 	if len(ps) != 1 || ps[0].E164 != "+15045550124" || !ps[0].IsPrimary {
 		t.Errorf("got %+v, want only +15045550124, primary", ps)
 	}
 	got = e.do(http.MethodPut, path("default", "CC-1001", "remove_phone", "5045550123"), writeKey, "")
 	check(t, got, http.StatusNotFound, "Phone number 5045550123 not found for customer with ccid CC-1001")
-	// A number with another country code is another number.
+	// country_code is not a field of remove_phone: refused, nothing removed.
 	got = e.do(http.MethodPut, path("default", "CC-1001", "remove_phone", "5045550124"), writeKey, `{"country_code":"44"}`)
-	if got.status != http.StatusBadRequest && got.status != http.StatusNotFound {
-		t.Errorf("remove with country_code 44: got %d %q, want 400 or 404", got.status, got.message)
-	}
+	check(t, got, http.StatusBadRequest, "remove_phone reads phone_number with country code 1: country_code must be 1 or absent")
 	if len(e.phones(writeKey, c)) != 1 {
 		t.Errorf("remove with country_code 44 removed the +1 phone")
 	}
@@ -320,7 +322,11 @@ func TestLimits(t *testing.T) {
 		return e.do(http.MethodPut, path(client, ccid, "add_phone", number), key, `{"consent_type":"written","phone_type":"mobile"}`)
 	}
 	added := func(number, ccid string) string {
-		return "Phone number " + number + " has been added to customer with ccid " + ccid
+		client := "small"
+		if strings.HasPrefix(ccid, "BIG-") || strings.HasPrefix(ccid, "MANY-") {
+			client = "default"
+		}
+		return "Phone number " + number + " has been added to customer with ccid " + ccid + " for client " + client + "."
 	}
 
 	t.Run("phones per ccid, small tenant", func(t *testing.T) {
@@ -343,7 +349,7 @@ func TestLimits(t *testing.T) {
 		check(t, addTo("small", small, "N-3", "5045550200"), http.StatusConflict, "Phone number 5045550200 is already associated with 2 customers")
 		// Freeing one place lets the third customer in.
 		got := e.do(http.MethodPut, path("small", "N-1", "remove_phone", "5045550200"), small, "")
-		check(t, got, http.StatusOK, "Phone number 5045550200 has been removed from customer with ccid N-1")
+		check(t, got, http.StatusOK, "Phone number 5045550200 has been removed from customer with ccid N-1 for client small.")
 		check(t, addTo("small", small, "N-3", "5045550200"), http.StatusOK, added("5045550200", "N-3"))
 	})
 	t.Run("51st phone of a ccid, default tenant", func(t *testing.T) {

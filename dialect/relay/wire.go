@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/phonebook/phonebook"
@@ -152,6 +153,120 @@ func (req *addPhoneRequest) phoneInput(number string) (phonebook.PhoneInput, err
 		}
 	}
 	return in, nil
+}
+
+// maxMessageLen is the longest success message Relay documents ("message
+// string, Max length 100" on its add and remove phone number references).
+const maxMessageLen = 100
+
+// successMessage is the 200 message of add_phone (verb "added to") and
+// remove_phone ("removed from"), exactly as Relay's references give it:
+//
+//	Phone number {phone_number} has been added to customer with ccid {ccid} for client {client_id}.
+//
+// It is held to maxMessageLen bytes (so also characters). phone_number is
+// at most 11 digits by then, so only a long ccid or client_id can exceed
+// it: the ccid is cut first, then the client_id, each keeping its leading
+// characters and ending in "...", so the message keeps its documented
+// shape and its ending " for client ...". The full values are what the
+// client sent in the path.
+func successMessage(verb, number, ccid, clientID string) string {
+	build := func(ccid, clientID string) string {
+		return "Phone number " + number + " has been " + verb + " customer with ccid " + ccid + " for client " + clientID + "."
+	}
+	msg := build(ccid, clientID)
+	if len(msg) <= maxMessageLen {
+		return msg
+	}
+	over := len(msg) - maxMessageLen
+	if cut := len(ccid) - over - len(ellipsis); cut > 0 {
+		return build(shorten(ccid, cut), clientID)
+	}
+	msg = build(ellipsis, clientID)
+	over = len(msg) - maxMessageLen
+	if over <= 0 {
+		return msg
+	}
+	return build(ellipsis, shorten(clientID, len(clientID)-over-len(ellipsis)))
+}
+
+// ellipsis ends a value successMessage had to cut.
+const ellipsis = "..."
+
+// shorten keeps at most n bytes of s, cut at a character boundary, and
+// appends ellipsis.
+func shorten(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	if n > len(s) {
+		n = len(s)
+	}
+	return s[:n] + ellipsis
+}
+
+// removePhoneRequest is the body of remove_phone: client_source is its
+// only documented field. CountryCode is read only to refuse it.
+type removePhoneRequest struct {
+	ClientSource *string         `json:"client_source"`
+	CountryCode  json.RawMessage `json:"country_code"`
+}
+
+// errRemoveCountryCode refuses a country_code other than 1 on remove_phone.
+const errRemoveCountryCode = "remove_phone reads phone_number with country code 1: country_code must be 1 or absent"
+
+// defaultCountryCodes are the spellings of Relay's default country code a
+// remove_phone body may carry: they change nothing, so they are accepted.
+var defaultCountryCodes = map[string]bool{`null`: true, `"1"`: true, `"+1"`: true, `1`: true}
+
+// decodeRemovePhone reads the body of remove_phone: one JSON object (or
+// null) whose only field is client_source, a printable string of at most
+// 100 characters. Other fields are ignored, as add_phone ignores unknown
+// ones (a client reusing its add_phone body keeps working), except
+// country_code: ignoring one other than 1 would read the number as a +1
+// one behind the client's back and remove another number than meant, so
+// only 1 (the default, as "1", "+1" or 1) is accepted.
+// client_source is checked, not stored: removing records no consent.
+func decodeRemovePhone(body []byte) error {
+	if field, bad := dialect.InvalidUTF8JSON(body); bad {
+		return phonebook.Errorf(phonebook.ECodeValidation, field, "%s is not valid UTF-8", field)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var req removePhoneRequest
+	if err := dec.Decode(&req); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return phonebook.Errorf(phonebook.ECodeValidation, "", "request body must hold a single JSON object")
+	}
+	if len(req.CountryCode) > 0 && !defaultCountryCodes[strings.TrimSpace(string(req.CountryCode))] {
+		return phonebook.Errorf(phonebook.ECodeValidation, "", errRemoveCountryCode)
+	}
+	if req.ClientSource != nil && !printable(*req.ClientSource, maxClientSourceLen) {
+		// Worded as add_phone words the same limit (fieldMessage).
+		return phonebook.Errorf(phonebook.ECodeValidation, "client_source", "client_source must be printable and at most %d characters", maxClientSourceLen)
+	}
+	return nil
+}
+
+// maxClientSourceLen is Relay's limit on client_source.
+const maxClientSourceLen = 100
+
+// printable reports whether s has at most max characters and no control
+// character, the domain's rule for a consent source.
+func printable(s string, max int) bool {
+	if utf8.RuneCountInString(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeMessage answers {"message": msg} with status.
