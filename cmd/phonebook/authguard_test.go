@@ -27,8 +27,8 @@ type guardDoor struct {
 }
 
 // guardLimitedStatus is a door's answer over the limit where it is not
-// 429: RamBase documents only 400/401/403/404/500, so it answers 403.
-var guardLimitedStatus = map[string]int{"rambase": http.StatusForbidden}
+// 429: none; every door answers 429, RamBase too.
+var guardLimitedStatus = map[string]int{}
 
 func bearerHeader(key string) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"}

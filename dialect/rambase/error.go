@@ -60,9 +60,11 @@ type errDef struct {
 // lists 400, 403, 404 and 500, and its .NET SDK
 // (RamBase/RamBaseApiDotNetSdk, RamBaseApiSdk/Request/RamBaseRequest.cs,
 // ValidateResponse) handles 401 on its own. So a body over the cap and an
-// unsupported media type are 400 (not 413/415), a rate-limited caller is
-// 403 with Retry-After (not 429), and a store outage is 500 with
-// Retry-After (not 503).
+// unsupported media type are 400 (not 413/415), and a store outage is 500
+// with Retry-After (not 503). The one status RamBase does not list that is
+// sent is 429 with Retry-After: the service-wide limit on failed
+// authentications and requests per key answers 429 on every API (issue
+// 13), and every HTTP client knows it as "slow down".
 //
 // 101015 is not used: the seed page lists it as "Permission not found",
 // which is not what a missing contact is; a missing contact is 109000.
@@ -92,7 +94,7 @@ var errorTable = map[string]errDef{
 	keyUnauthorized:     {109030, http.StatusUnauthorized, "Access token is missing or invalid"},
 	keyForbidden:        {109031, http.StatusForbidden, "The access token lacks the permission for this API resource"},
 	keyDatabase:         {109032, http.StatusForbidden, "Database/company not accessible"},
-	keyRateLimited:      {109033, http.StatusForbidden, "Too many requests, retry after the time in Retry-After"},
+	keyRateLimited:      {109033, http.StatusTooManyRequests, "Too many requests, retry after the time in Retry-After"},
 	keyUnavailable:      {109098, http.StatusInternalServerError, "Service unavailable, try again later"},
 	keyInternal:         {109099, http.StatusInternalServerError, "Internal error"},
 }

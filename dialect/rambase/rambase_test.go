@@ -734,7 +734,8 @@ func TestStoreDown(t *testing.T) {
 }
 
 // TestWriteErrorStatuses: unavailable is 500 with Retry-After (RamBase
-// documents no 503), rate limited is 403 (no 429 either); internal
+// documents no 503), rate limited is 429 (the one status sent that RamBase
+// does not list: every API of phonebook answers its limiters so); internal
 // and unknown errors are 500 with no detail.
 func TestWriteErrorStatuses(t *testing.T) {
 	d := rambase.New(nil, nil)
@@ -745,7 +746,7 @@ func TestWriteErrorStatuses(t *testing.T) {
 		code   int
 	}{
 		{"unavailable", &phonebook.Error{Code: phonebook.ECodeUnavailable, Message: "store unavailable", Err: errors.New("disk gone")}, 500, 109098},
-		{"rate limited", phonebook.Errorf(phonebook.ECodeRateLimited, "", "too many"), 403, 109033},
+		{"rate limited", phonebook.Errorf(phonebook.ECodeRateLimited, "", "too many"), 429, 109033},
 		{"internal", &phonebook.Error{Code: phonebook.ECodeInternal, Message: "secret detail", Field: "number"}, 500, 109099},
 		{"not a domain error", errors.New("secret detail"), 500, 109099},
 		{"unknown code", &phonebook.Error{Code: "brand_new", Message: "secret detail"}, 500, 109099},
