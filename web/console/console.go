@@ -2,7 +2,8 @@
 // staff, served by phonebook itself under /console: find a customer by
 // name, external id or any number in any format, see and fix their phones
 // and consent, read the history of a customer or a phone, keep the phone
-// type registry, import phones from CSV, and read webhook delivery logs.
+// type registry, import phones from CSV, read webhook delivery logs, and
+// manage the tenant's API keys.
 //
 // Pages are rendered on the server with html/template. The only front-end
 // library is htmx, a pinned build from the npm registry vendored in
@@ -181,6 +182,10 @@ func (c *Console) Routes() []dialect.Route {
 		signed(get, "/console/webhooks", scopeAdmin, c.handleWebhooks),
 		signed(get, "/console/webhooks/{id}", scopeAdmin, c.handleWebhook),
 		signed(post, "/console/webhooks/{id}/deliveries/{deliveryId}/redeliver", scopeAdmin, c.handleRedeliver),
+
+		signed(get, "/console/keys", scopeAdmin, c.handleKeys),
+		signed(post, "/console/keys", scopeAdmin, c.handleKeyCreate),
+		signed(post, "/console/keys/{id}/revoke", scopeAdmin, c.handleKeyRevoke),
 	}
 }
 
@@ -365,7 +370,7 @@ type errorPage struct {
 	RequestID string
 }
 
-var templateFiles = []string{"login", "search", "customer", "phone", "history", "phonetypes", "import", "importjob", "webhooks", "webhook", "error"}
+var templateFiles = []string{"login", "search", "customer", "phone", "history", "phonetypes", "import", "importjob", "webhooks", "webhook", "keys", "error"}
 
 func (c *Console) parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -478,6 +483,7 @@ var flashes = map[string]string{
 	"type-added":       "Phone type added.",
 	"type-deleted":     "Phone type deleted.",
 	"redelivered":      "Delivery queued again.",
+	"key-revoked":      "Key revoked.",
 	"unchanged":        "Nothing to save: the phone is unchanged.",
 }
 
@@ -560,6 +566,7 @@ var fieldIDs = map[string]string{
 	"label": "label", "notes": "notes", "status": "status", "line_kind": "line_kind",
 	"consent.type": "consent_type", "consent.source": "consent_source",
 	"name": "name", "external_id": "external_id", "is_primary": "primary",
+	"scopes": "scopes", "format": "format",
 }
 
 // formErrorsOf turns a service error into form messages, each on its input

@@ -799,3 +799,103 @@ func (c *Console) handleRedeliver(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	http.Redirect(w, r, "/console/webhooks/"+strconv.FormatInt(id, 10)+"?done=redelivered#delivery-"+strconv.FormatInt(did, 10), http.StatusSeeOther)
 }
+
+// --- API keys ---
+
+// keyFormats are the formats the Keys page offers: phonebook's own and
+// Ticket Evolution's v9 (a 32-character token and a 40-character signing
+// secret, the shape its official clients check before sending anything).
+var keyFormats = []string{"standard", phonebook.KeyFormatV9}
+
+// keysPage lists the tenant's keys and holds the create form; NewKey and
+// the secrets are set only on the answer to a successful create, the one
+// time the secrets are shown.
+type keysPage struct {
+	base
+	Keys          []*phonebook.APIKey
+	SessionKeyID  int64
+	Name          string
+	Scopes        map[string]bool
+	Format        string
+	Formats       []string
+	AllScopes     []string
+	Errors        *formErrors
+	NewKey        *phonebook.APIKey
+	Secret        string
+	SigningSecret string
+}
+
+func (c *Console) keysPage(w http.ResponseWriter, r *http.Request, s *session, status int, p *keysPage) {
+	keys, err := c.svc.TenantKeys(s.ctx)
+	if err != nil {
+		c.errorPage(w, r, s, err)
+		return
+	}
+	p.base.Title, p.base.Nav, p.Keys = "API keys", "keys", keys
+	p.SessionKeyID, p.Formats, p.AllScopes = s.auth.Key.ID, keyFormats, phonebook.AllScopes
+	if p.Format == "" {
+		p.Format = "standard"
+	}
+	c.render(w, r, s, status, "keys", p)
+}
+
+func (c *Console) handleKeys(w http.ResponseWriter, r *http.Request, s *session) {
+	c.keysPage(w, r, s, http.StatusOK, &keysPage{})
+}
+
+// handleKeyCreate creates a key in the session's tenant and answers with
+// the page showing its secrets, not a redirect: they must never be in a
+// URL, and the page is sent no-store, so this answer is the only place
+// they appear.
+func (c *Console) handleKeyCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	name := r.PostFormValue("name")
+	format := r.PostFormValue("format")
+	scopes := r.PostForm["scopes"]
+	in := phonebook.KeyInput{Name: name, Scopes: scopes}
+	switch format {
+	case "", "standard":
+	default:
+		// Anything else goes to the service, which names the formats it knows.
+		in.Format = format
+	}
+	k, secret, err := c.svc.CreateTenantKey(s.ctx, in)
+	if err != nil {
+		fe, ok := formErrorsOf(err, "key-")
+		if !ok {
+			c.errorPage(w, r, s, err)
+			return
+		}
+		checked := map[string]bool{}
+		for _, sc := range scopes {
+			checked[sc] = true
+		}
+		c.keysPage(w, r, s, http.StatusUnprocessableEntity, &keysPage{Name: name, Scopes: checked, Format: format, Errors: fe})
+		return
+	}
+	c.keysPage(w, r, s, http.StatusCreated, &keysPage{
+		base:   base{Flash: "Key created."},
+		NewKey: k, Secret: secret, SigningSecret: k.SigningSecret,
+	})
+}
+
+func (c *Console) handleKeyRevoke(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := pathInt(r, "id", "key")
+	if err != nil {
+		c.errorPage(w, r, s, err)
+		return
+	}
+	if err := c.svc.RevokeTenantKey(s.ctx, id); err != nil {
+		fe, ok := formErrorsOf(err, "")
+		if !ok {
+			c.errorPage(w, r, s, err)
+			return
+		}
+		// A revocation's error is about the key, not an input.
+		for i := range fe.List {
+			fe.List[i].ID = ""
+		}
+		c.keysPage(w, r, s, http.StatusConflict, &keysPage{Errors: fe})
+		return
+	}
+	http.Redirect(w, r, "/console/keys?done=key-revoked", http.StatusSeeOther)
+}
