@@ -20,6 +20,9 @@ func (s *Service) TenantKeys(ctx context.Context) ([]*APIKey, error) {
 		// tenant's admin sees only its own.
 		for _, k := range all {
 			if k.TenantID == a.Tenant.ID {
+				// The store's rows carry the hash and the sealed signing
+				// secret; a list for a tenant's page needs neither.
+				k.Hash, k.SigningSecret = nil, ""
 				out = append(out, k)
 			}
 		}

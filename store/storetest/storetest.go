@@ -133,6 +133,7 @@ func Run(t *testing.T, open Opener) {
 		{"IdempotencyRecords", testIdempotencyRecords},
 		{"Tenants", testTenants},
 		{"Keys", testKeys},
+		{"TenantKeys", testTenantKeys},
 		{"ConsoleSessions", testConsoleSessions},
 		{"CustomerIDsStartAt100000", testCustomerIDs},
 		{"CustomerCRUD", testCustomerCRUD},
