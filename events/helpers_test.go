@@ -15,8 +15,8 @@ import (
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/events"
-	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/store/storetest"
 )
 
 // testLog shows the package's log in verbose runs only.
@@ -60,19 +60,8 @@ func MustSQLite(t *testing.T, now func() time.Time) (*phonebook.Service, string)
 	t.Cleanup(func() { st.Close() })
 	svc := phonebook.NewService(st, now)
 	svc.SetWebhookPolicy(phonebook.WebhookPolicy{AllowPrivate: true}) // test receivers listen on 127.0.0.1
-	svc.SetSealer(testSealer(t))
+	svc.SetSealer(storetest.MustBox(t))
 	return svc, path
-}
-
-// testSealer is a server key for tests: webhooks and signing secrets are
-// never stored in clear, so a service without one cannot create them.
-func testSealer(t testing.TB) *secretbox.Box {
-	t.Helper()
-	box, err := secretbox.New("test-server-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
 }
 
 // MustTenant creates a tenant with an admin key and returns a context

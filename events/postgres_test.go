@@ -17,6 +17,7 @@ import (
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/events"
 	"github.com/phonebook/phonebook/store/postgres"
+	"github.com/phonebook/phonebook/store/storetest"
 )
 
 // postgresURL is PHONEBOOK_TEST_POSTGRES_URL; the test is skipped without
@@ -68,7 +69,7 @@ func TestWebhookTwoNodesPostgres(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		svc := phonebook.NewService(st, nil)
 		svc.SetWebhookPolicy(phonebook.WebhookPolicy{AllowPrivate: true}) // the receiver listens on 127.0.0.1
-		svc.SetSealer(testSealer(t))
+		svc.SetSealer(storetest.MustBox(t))
 		svcs = append(svcs, svc)
 	}
 	ctx := MustTenant(t, svcs[0], "acme")

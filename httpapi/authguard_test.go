@@ -15,6 +15,7 @@ import (
 	"github.com/phonebook/phonebook/clientaddr"
 	"github.com/phonebook/phonebook/httpapi"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/store/storetest"
 )
 
 // guardEnv is a server over a real SQLite store with one valid key.
@@ -32,7 +33,7 @@ func newGuardEnv(t *testing.T, perMinute int, trusted string) *guardEnv {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := phonebook.NewService(st, nil)
-	svc.SetSealer(testSealer(t))
+	svc.SetSealer(storetest.MustBox(t))
 	if _, err := svc.CreateTenant(ctx, phonebook.TenantInput{Slug: "acme"}); err != nil {
 		t.Fatal(err)
 	}

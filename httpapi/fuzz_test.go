@@ -16,6 +16,7 @@ import (
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/httpapi"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/store/storetest"
 )
 
 // fuzzKey is the admin key of the fuzz targets' tenant.
@@ -41,7 +42,7 @@ func newFuzzNative(f *testing.F) *fuzzNative {
 	}
 	f.Cleanup(func() { _ = st.Close() })
 	svc := phonebook.NewService(st, nil)
-	svc.SetSealer(testSealer(f))
+	svc.SetSealer(storetest.MustBox(f))
 	// No rate limit: the fuzzer sends far more than a client may.
 	srv := httpapi.NewServer(slog.New(slog.DiscardHandler), svc, httpapi.Options{RateLimit: &httpapi.RateLimit{}})
 	t, err := svc.CreateTenant(ctx, phonebook.TenantInput{Slug: "acme"})

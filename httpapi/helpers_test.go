@@ -19,8 +19,8 @@ import (
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/httpapi"
-	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/store/storetest"
 )
 
 // obj is a decoded JSON object of a response.
@@ -78,7 +78,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("sqlite.Open: %v", err)
 	}
 	e := &env{svc: phonebook.NewService(st, nil), logs: &logBuffer{}}
-	e.svc.SetSealer(testSealer(t))
+	e.svc.SetSealer(storetest.MustBox(t))
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.api = httpapi.NewServer(log, e.svc, httpapi.Options{})
 	e.srv = httptest.NewServer(e.api)
@@ -410,15 +410,4 @@ func (e *env) countCustomers(t *testing.T, key string) int {
 		t.Fatalf("countCustomers: more than 500 customers")
 	}
 	return len(list(m, "data"))
-}
-
-// testSealer is a server key for tests: webhooks and signing secrets are
-// never stored in clear, so a service without one cannot create them.
-func testSealer(t testing.TB) *secretbox.Box {
-	t.Helper()
-	box, err := secretbox.New("test-server-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
 }

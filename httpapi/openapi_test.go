@@ -23,6 +23,7 @@ import (
 	"github.com/phonebook/phonebook/dialect/wasp"
 	"github.com/phonebook/phonebook/httpapi"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/store/storetest"
 )
 
 // MustOpenAPIServer returns a server over a fresh SQLite store in a
@@ -42,7 +43,7 @@ func mustOpenAPIServerFunc(t *testing.T, opts func(*slog.Logger, *phonebook.Serv
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	svc := phonebook.NewService(store, nil)
-	svc.SetSealer(testSealer(t))
+	svc.SetSealer(storetest.MustBox(t))
 	log := slog.New(slog.DiscardHandler)
 	return httpapi.NewServer(log, svc, opts(log, svc))
 }

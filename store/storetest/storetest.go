@@ -36,7 +36,7 @@ func MustEnv(t *testing.T, open Opener, slug string) *Env {
 }
 
 // MustBox returns a secretbox under a fixed test server key.
-func MustBox(t *testing.T) *secretbox.Box {
+func MustBox(t testing.TB) *secretbox.Box {
 	t.Helper()
 	b, err := secretbox.New("test-server-key-0123456789")
 	if err != nil {

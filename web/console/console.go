@@ -571,6 +571,20 @@ var fieldIDs = map[string]string{
 
 // formErrorsOf turns a service error into form messages, each on its input
 // where the service names one. ok is false for errors that are not about
+// actionErrorsOf is formErrorsOf for a button's action (delete, revoke):
+// its refusal is about the row acted on, not a form input, so no message
+// points at an input.
+func actionErrorsOf(err error) (*formErrors, bool) {
+	fe, ok := formErrorsOf(err, "")
+	if !ok {
+		return nil, false
+	}
+	for i := range fe.List {
+		fe.List[i].ID = ""
+	}
+	return fe, true
+}
+
 // the input (not found, unavailable, internal): those get the error page.
 func formErrorsOf(err error, prefix string) (*formErrors, bool) {
 	switch phonebook.ErrorCode(err) {

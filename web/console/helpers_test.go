@@ -18,8 +18,8 @@ import (
 
 	"github.com/phonebook/phonebook"
 	"github.com/phonebook/phonebook/httpapi"
-	"github.com/phonebook/phonebook/secretbox"
 	"github.com/phonebook/phonebook/store/sqlite"
+	"github.com/phonebook/phonebook/store/storetest"
 	"github.com/phonebook/phonebook/web/console"
 )
 
@@ -68,7 +68,7 @@ func newEnv(t testing.TB, opts console.Options) *env {
 	// The service keeps the session records: it runs on the console's
 	// clock, so a test moving it moves sessions' expiry too.
 	e := &env{svc: phonebook.NewService(st, opts.Now), logs: &logBuffer{}}
-	e.svc.SetSealer(testSealer(t))
+	e.svc.SetSealer(storetest.MustBox(t))
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.console = console.New(log, e.svc, opts)
 	api := httpapi.NewServer(log, e.svc, httpapi.Options{Dialects: []httpapi.Dialect{e.console}})
@@ -295,15 +295,4 @@ func wantContains(t testing.TB, body string, want ...string) {
 			t.Errorf("page lacks %q\n%.3000s", w, body)
 		}
 	}
-}
-
-// testSealer is a server key for tests: webhooks and signing secrets are
-// never stored in clear, so a service without one cannot create them.
-func testSealer(t testing.TB) *secretbox.Box {
-	t.Helper()
-	box, err := secretbox.New("test-server-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
 }

@@ -718,14 +718,10 @@ func (c *Console) handlePhoneTypeCreate(w http.ResponseWriter, r *http.Request, 
 
 func (c *Console) handlePhoneTypeDelete(w http.ResponseWriter, r *http.Request, s *session) {
 	if err := c.svc.DeletePhoneType(s.ctx, r.PathValue("name")); err != nil {
-		fe, ok := formErrorsOf(err, "")
+		fe, ok := actionErrorsOf(err)
 		if !ok {
 			c.errorPage(w, r, s, err)
 			return
-		}
-		// A deletion's error is about the type, not an input.
-		for i := range fe.List {
-			fe.List[i].ID = ""
 		}
 		c.typesPage(w, r, s, http.StatusConflict, &typesPage{Errors: fe})
 		return
@@ -885,14 +881,10 @@ func (c *Console) handleKeyRevoke(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if err := c.svc.RevokeTenantKey(s.ctx, id); err != nil {
-		fe, ok := formErrorsOf(err, "")
+		fe, ok := actionErrorsOf(err)
 		if !ok {
 			c.errorPage(w, r, s, err)
 			return
-		}
-		// A revocation's error is about the key, not an input.
-		for i := range fe.List {
-			fe.List[i].ID = ""
 		}
 		c.keysPage(w, r, s, http.StatusConflict, &keysPage{Errors: fe})
 		return
